@@ -6,4 +6,13 @@ from ahdr_nodes.hookspecs import hookimpl
 
 __version__ = "0.1.0"
 
-__all__ = ["Input", "Node", "NodeContext", "Output", "Param", "UserError", "hookimpl", "__version__"]
+__all__ = [
+    "Input",
+    "Node",
+    "NodeContext",
+    "Output",
+    "Param",
+    "UserError",
+    "hookimpl",
+    "__version__",
+]

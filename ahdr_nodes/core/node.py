@@ -194,7 +194,9 @@ class NodeContext:
         if self._on_progress is not None:
             self._on_progress(self.node_id, done, total, desc)
 
-    def track(self, items: Iterable[Any], total: int | None = None, desc: str = "") -> Iterable[Any]:
+    def track(
+        self, items: Iterable[Any], total: int | None = None, desc: str = ""
+    ) -> Iterable[Any]:
         """Iterate ``items`` and report progress after each one."""
         if total is None and hasattr(items, "__len__"):
             total = len(items)  # type: ignore[arg-type]

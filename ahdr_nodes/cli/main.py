@@ -1,0 +1,180 @@
+"""The ``ahdr`` command: framework commands plus whatever plugins add.
+
+Exit status: 0 ok, 2 user error (bad graph, bad input), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from ahdr_nodes import __version__
+from ahdr_nodes.cli.observers import Profiler, ProgressBars, describe_value
+from ahdr_nodes.core.errors import UserError
+from ahdr_nodes.core.executor import Executor, NodeFailed, registered
+from ahdr_nodes.core.graph_file import load_graph_file
+from ahdr_nodes.core.plugins import get_plugins
+from ahdr_nodes.core.render import to_dot, to_mermaid
+from ahdr_nodes.core.runner import prepare
+from ahdr_nodes.core.validate import GraphValidationError
+
+EXIT_USER_ERROR = 2
+EXIT_INTERNAL_ERROR = 1
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ahdr")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+def cli(debug: bool) -> None:
+    """Ghost-free HDR merging with AHDRNet, as node graphs."""
+    if debug:
+        os.environ["AHDR_DEBUG"] = "1"
+
+
+def resolve_graph_path(graph: str) -> Path:
+    """A graph path, or the name of a bundled graph (``ahdrnet`` -> graphs/ahdrnet.yaml)."""
+    path = Path(graph)
+    if path.exists() or path.suffix in {".yaml", ".yml"}:
+        return path
+    from ahdr_nodes.graphs import bundled_graph
+
+    return bundled_graph(graph)
+
+
+@cli.command()
+@click.argument("graph")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="NODE.PARAM=VALUE",
+    help="Override a param (or a declared graph input NAME=VALUE). Repeatable.",
+)
+@click.option("--target", "targets", multiple=True, help="Run only what this node needs.")
+@click.option("--profile", is_flag=True, help="Print per-node timing.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+def run(
+    graph: str, overrides: tuple[str, ...], targets: tuple[str, ...], profile: bool, quiet: bool
+) -> None:
+    """Validate and run a GRAPH file (or a bundled graph name)."""
+    plugins = get_plugins()
+    valid = prepare(resolve_graph_path(graph), overrides, plugins)
+    for target in targets:
+        if valid.spec.node(target) is None:
+            raise UserError(f"--target {target}: no such node in {valid.spec.source}")
+    executor = Executor(plugins.hook)
+    plan = executor.needed(valid, list(targets) or None)
+    bars = ProgressBars(len(plan), enabled=not quiet and sys.stderr.isatty())
+    profiler = Profiler()
+    try:
+        with registered(plugins, bars, profiler):
+            results = executor.run(valid, list(targets) or None)
+    finally:
+        bars.close()
+    for name, value in results.items():
+        click.echo(f"{name}: {describe_value(value)}")
+    if profile:
+        click.echo(profiler.table())
+
+
+@cli.command(name="validate")
+@click.argument("graph")
+@click.option("--set", "overrides", multiple=True, metavar="NODE.PARAM=VALUE")
+def validate_command(graph: str, overrides: tuple[str, ...]) -> None:
+    """Check a GRAPH file without running it; report every problem."""
+    valid = prepare(resolve_graph_path(graph), overrides)
+    click.echo(f"{valid.spec.source}: ok ({len(valid.order)} nodes)")
+
+
+@cli.command()
+@click.argument("graph")
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid")
+def show(graph: str, fmt: str) -> None:
+    """Print a GRAPH as Mermaid or Graphviz dot."""
+    spec = load_graph_file(resolve_graph_path(graph))
+    click.echo(to_mermaid(spec) if fmt == "mermaid" else to_dot(spec), nl=False)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def nodes(as_json: bool) -> None:
+    """List the node types every loaded plugin provides."""
+    registry = get_plugins().registry
+    described = []
+    for name in registry.names():
+        entry = registry.entries[name]
+        info = entry.cls.describe()
+        info["plugin"] = entry.plugin
+        described.append(info)
+    if as_json:
+        click.echo(json.dumps(described, indent=2))
+        return
+    for info in described:
+        click.echo(f"{info['type']}  (plugin {info['plugin']}, v{info['version']})  {info['doc']}")
+        ports_in = ", ".join(f"{n}: {p['type']}" for n, p in info["inputs"].items()) or "-"
+        ports_out = ", ".join(f"{n}: {p['type']}" for n, p in info["outputs"].items()) or "-"
+        click.echo(f"    in:  {ports_in}\n    out: {ports_out}")
+        for pname, param in info["params"].items():
+            default = "required" if param["required"] else f"default {param['default']!r}"
+            click.echo(f"    {pname}: {param['type']} ({default})")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def plugins(as_json: bool) -> None:
+    """List loaded plugins: name, version, hooks, nodes, load errors."""
+    infos = [info.to_json() for info in get_plugins().infos]
+    if as_json:
+        click.echo(json.dumps(infos, indent=2))
+        return
+    for info in infos:
+        version = info["version"] or "builtin"
+        click.echo(f"{info['name']} ({version}): {info['status']}")
+        if info["error"]:
+            click.echo(f"    error: {info['error']}")
+        click.echo(f"    hooks: {', '.join(info['hooks']) or '-'}")
+        click.echo(f"    nodes: {', '.join(info['nodes']) or '-'}")
+
+
+def _add_plugin_commands() -> None:
+    plugins_loaded = get_plugins()
+    plugins_loaded.hook.register_commands(cli=cli)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: maps errors to exit statuses and one-line messages."""
+    debug = os.environ.get("AHDR_DEBUG") == "1" or "--debug" in (argv or sys.argv[1:])
+    try:
+        _add_plugin_commands()
+        cli.main(args=argv, prog_name="ahdr", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USER_ERROR)
+    except GraphValidationError as exc:
+        for error in exc.errors:
+            click.echo(f"error: {error.format(exc.source)}", err=True)
+        click.echo(f"{len(exc.errors)} error(s) in {exc.source}", err=True)
+        sys.exit(EXIT_USER_ERROR)
+    except UserError as exc:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USER_ERROR)
+    except NodeFailed as exc:
+        if debug:
+            traceback.print_exception(exc.error)
+        click.echo(f"internal error: {exc} (rerun with --debug for a traceback)", err=True)
+        sys.exit(EXIT_INTERNAL_ERROR)
+    except Exception as exc:  # the last resort: never a bare traceback for users
+        if debug:
+            traceback.print_exc()
+        click.echo(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug)", err=True)
+        sys.exit(EXIT_INTERNAL_ERROR)

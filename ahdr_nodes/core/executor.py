@@ -1,0 +1,199 @@
+"""The DAG executor: runs a validated graph, only what the targets need.
+
+Cache keys are Merkle hashes: node type + version + params + fingerprint (file
+stats for source nodes) + the keys of the upstream nodes. Tensors are never
+hashed. Without a cache, each intermediate is dropped right after its last
+consumer has run, so a long chain holds about two intermediates at a time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import time
+from collections.abc import Iterator, MutableMapping
+from typing import Any
+
+from ahdr_nodes.core.errors import UserError
+from ahdr_nodes.core.graph_file import PortRef
+from ahdr_nodes.core.node import Node, NodeContext
+from ahdr_nodes.core.validate import ValidGraph, dependencies
+
+
+class NodeFailed(Exception):
+    """A node raised something that is not a UserError: a bug, exit status 1."""
+
+    def __init__(self, node_id: str, node_type: str, error: BaseException) -> None:
+        self.node_id, self.node_type, self.error = node_id, node_type, error
+        super().__init__(f"node {node_id!r} ({node_type}) failed: {type(error).__name__}: {error}")
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in sorted(value.items())}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def cache_key(node: Node, upstream: dict[str, tuple[str, str]]) -> str:
+    """The Merkle key of one node; ``upstream`` maps input port -> (key, port)."""
+    payload = {
+        "type": node.type_name,
+        "version": node.version,
+        "params": _canonical(node.param_values),
+        "fingerprint": node.fingerprint(),
+        "inputs": {port: list(src) for port, src in sorted(upstream.items())},
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _inference_mode() -> contextlib.AbstractContextManager[Any]:
+    """torch.inference_mode when torch is present; the core does not need it."""
+    try:
+        import torch
+    except ImportError:
+        return contextlib.nullcontext()
+    return torch.inference_mode()
+
+
+class Executor:
+    """Runs validated graphs and calls the execution hooks around each node.
+
+    ``cache``, if given, maps cache keys to node outputs and persists across
+    runs: a rerun executes only nodes whose key changed.
+    """
+
+    def __init__(self, hook: Any, cache: MutableMapping[str, dict[str, Any]] | None = None) -> None:
+        self.hook = hook
+        self.cache = cache
+
+    def needed(self, graph: ValidGraph, targets: list[str] | None = None) -> list[str]:
+        """The target nodes and their ancestors, in execution order."""
+        deps = dependencies(graph.spec)
+        wanted: set[str] = set()
+        stack = list(targets if targets is not None else graph.targets)
+        while stack:
+            node_id = stack.pop()
+            if node_id not in wanted:
+                wanted.add(node_id)
+                stack.extend(deps[node_id])
+        return [node_id for node_id in graph.order if node_id in wanted]
+
+    def run(self, graph: ValidGraph, targets: list[str] | None = None) -> dict[str, Any]:
+        """Run what ``targets`` (default: the graph's) need.
+
+        Returns ``{"node.port": value}`` for every output of the target nodes,
+        plus the declared graph outputs under their names.
+        """
+        target_ids = list(targets if targets is not None else graph.targets)
+        plan = self.needed(graph, target_ids)
+        remaining = self._consumer_counts(graph, plan)
+        values: dict[str, dict[str, Any]] = {}
+        keys: dict[str, str] = {}
+        with _inference_mode():
+            for node_id in plan:
+                node = self._instantiate(graph, node_id)
+                links = {port: ref for port, ref in graph.upstream(node_id).items()}
+                key = cache_key(node, {p: (keys[r.node], r.port) for p, r in links.items()})
+                keys[node_id] = key
+                values[node_id] = self._outputs(node, key, links, values)
+                for ref in links.values():
+                    remaining[ref.node] -= 1
+                    if remaining[ref.node] == 0 and ref.node not in target_ids:
+                        del values[ref.node]
+        results = {f"{n}.{p}": v for n in target_ids for p, v in values[n].items()}
+        for name, text in graph.spec.graph_outputs.items():
+            ref = PortRef.parse(text)
+            if ref is not None and ref.node in values:
+                results[name] = values[ref.node][ref.port]
+        return results
+
+    @staticmethod
+    def _consumer_counts(graph: ValidGraph, plan: list[str]) -> dict[str, int]:
+        counts = dict.fromkeys(plan, 0)
+        for node_id in plan:
+            for ref in graph.upstream(node_id).values():
+                counts[ref.node] += 1
+        return counts
+
+    @staticmethod
+    def _instantiate(graph: ValidGraph, node_id: str) -> Node:
+        spec = graph.spec.node(node_id)
+        assert spec is not None
+        return graph.classes[node_id](node_id, **spec.params)
+
+    def _outputs(
+        self, node: Node, key: str, links: dict[str, PortRef], values: dict[str, dict[str, Any]]
+    ) -> dict[str, Any]:
+        if node.cacheable and self.cache is not None and key in self.cache:
+            self.hook.node_cached(node_id=node.node_id, node_type=node.type_name, cache_key=key)
+            return self.cache[key]
+        inputs = {port: values[ref.node][ref.port] for port, ref in links.items()}
+        for port_name, port in node.inputs.items():
+            if port_name not in inputs:
+                inputs[port_name] = None
+            elif inputs[port_name] is None and not port.optional:
+                source = links[port_name]
+                raise UserError(
+                    f"node {node.node_id!r} input {port_name!r}: {source} produced "
+                    "nothing (is the upstream data present?)"
+                )
+        outputs = self._call(node, key, inputs)
+        if node.cacheable and self.cache is not None:
+            self.cache[key] = outputs
+        return outputs
+
+    def _call(self, node: Node, key: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        hook = self.hook
+        ctx = NodeContext(
+            node.node_id,
+            on_progress=lambda n, d, t, desc: hook.node_progress(
+                node_id=n, done=d, total=t, desc=desc
+            ),
+            on_message=lambda n, lvl, msg: hook.node_message(node_id=n, level=lvl, message=msg),
+        )
+        hook.before_node(node_id=node.node_id, node_type=node.type_name, cache_key=key)
+        start = time.perf_counter()
+        try:
+            outputs = dict(node.run(ctx, **inputs))
+            _check_outputs(node, outputs)
+        except UserError as exc:
+            hook.node_error(node_id=node.node_id, node_type=node.type_name, error=exc)
+            raise
+        except Exception as exc:
+            hook.node_error(node_id=node.node_id, node_type=node.type_name, error=exc)
+            raise NodeFailed(node.node_id, node.type_name, exc) from exc
+        hook.after_node(
+            node_id=node.node_id, node_type=node.type_name, seconds=time.perf_counter() - start
+        )
+        return outputs
+
+
+def _check_outputs(node: Node, outputs: dict[str, Any]) -> None:
+    """A node must return every declared output with the declared type (or None)."""
+    missing = set(node.outputs) - set(outputs)
+    if missing:
+        raise TypeError(f"{node.type_name}.run() did not return outputs {sorted(missing)}")
+    for name, port in node.outputs.items():
+        value = outputs[name]
+        if value is not None and port.type is not object and not isinstance(value, port.type):
+            raise TypeError(
+                f"{node.type_name}.run() returned {type(value).__name__} for output "
+                f"{name!r}, declared {port.type.__name__}"
+            )
+
+
+@contextlib.contextmanager
+def registered(plugins: Any, *objects: object) -> Iterator[None]:
+    """Temporarily register hook implementations (progress bars, profilers)."""
+    for obj in objects:
+        plugins.pm.register(obj)
+    try:
+        yield
+    finally:
+        for obj in objects:
+            plugins.pm.unregister(obj)

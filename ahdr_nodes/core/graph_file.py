@@ -1,0 +1,201 @@
+"""Reading YAML graph files into specs that remember their line numbers.
+
+Only ``yaml.safe_load`` semantics are used; the loader merely records where
+each mapping and key stood so validation can point at the right line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ahdr_nodes.core.errors import UserError
+
+GRAPH_FORMAT_VERSION = 1
+
+
+class _LineDict(dict):
+    """A dict that knows the line of itself and of each key (1-based)."""
+
+    line: int = 0
+    key_lines: dict[Any, int]
+
+
+class _LineLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> _LineDict:
+    mapping = _LineDict(loader.construct_mapping(node, deep=True))
+    mapping.line = node.start_mark.line + 1
+    mapping.key_lines = {key.value: key.start_mark.line + 1 for key, _ in node.value}
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+@dataclass
+class PortRef:
+    """``node_id.port`` as written in a graph file."""
+
+    node: str
+    port: str
+
+    @classmethod
+    def parse(cls, text: Any) -> PortRef | None:
+        if not isinstance(text, str) or text.count(".") != 1:
+            return None
+        node, port = text.split(".")
+        return cls(node, port) if node and port else None
+
+    def __str__(self) -> str:
+        return f"{self.node}.{self.port}"
+
+
+@dataclass
+class NodeSpec:
+    """One node entry of a graph file, before validation."""
+
+    id: str
+    type: str
+    params: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict)
+    line: int | None = None
+    lines: dict[str, int] = field(default_factory=dict)
+
+    def line_of(self, section: str, key: str | None = None) -> int | None:
+        return self.lines.get(f"{section}.{key}") or self.lines.get(section) or self.line
+
+
+@dataclass
+class GraphSpec:
+    """A parsed graph file: nodes plus optional declared inputs and outputs.
+
+    ``graph_inputs`` maps a public name to ``node.param`` so ``--set name=value``
+    works without knowing node ids; ``graph_outputs`` maps a name to
+    ``node.port`` and selects what a run must produce.
+    """
+
+    nodes: list[NodeSpec]
+    graph_inputs: dict[str, str] = field(default_factory=dict)
+    graph_outputs: dict[str, str] = field(default_factory=dict)
+    source: str = "<graph>"
+    version: int = GRAPH_FORMAT_VERSION
+    problems: list[tuple[str, int | None]] = field(default_factory=list)
+
+    def node(self, node_id: str) -> NodeSpec | None:
+        return next((spec for spec in self.nodes if spec.id == node_id), None)
+
+
+def load_graph_file(path: str | Path) -> GraphSpec:
+    """Read a graph file; a missing or malformed file is a UserError."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"{path}: graph file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot read graph file ({exc})") from None
+    return parse_graph(text, source=str(path))
+
+
+def parse_graph(text: str, source: str = "<graph>") -> GraphSpec:
+    """Parse graph YAML text. Structural problems are collected, not raised."""
+    try:
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise UserError(f"{source}{where}: invalid YAML: {problem}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{source}: a graph file must be a mapping with a 'nodes' list")
+    spec = GraphSpec(nodes=[], source=source)
+    lines = getattr(data, "key_lines", {})
+    version = data.get("version", GRAPH_FORMAT_VERSION)
+    if version != GRAPH_FORMAT_VERSION:
+        spec.problems.append(
+            (
+                f"unsupported graph format version {version!r} "
+                f"(this tool reads {GRAPH_FORMAT_VERSION})",
+                lines.get("version"),
+            )
+        )
+    for key in set(data) - {"version", "nodes", "inputs", "outputs", "description"}:
+        spec.problems.append((f"unknown top-level key {key!r}", lines.get(key)))
+    for section, target in (("inputs", spec.graph_inputs), ("outputs", spec.graph_outputs)):
+        value = data.get(section) or {}
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            spec.problems.append(
+                (f"'{section}' must map names to 'node.name' strings", lines.get(section))
+            )
+            continue
+        target.update({str(k): v for k, v in value.items()})
+    nodes = data.get("nodes")
+    if not isinstance(nodes, list) or not nodes:
+        spec.problems.append(("'nodes' must be a non-empty list", lines.get("nodes")))
+        return spec
+    for index, entry in enumerate(nodes):
+        node = _parse_node(entry, index, spec)
+        if node is not None:
+            spec.nodes.append(node)
+    return spec
+
+
+def _parse_node(entry: Any, index: int, spec: GraphSpec) -> NodeSpec | None:
+    line = getattr(entry, "line", None)
+    if not isinstance(entry, dict):
+        spec.problems.append((f"nodes[{index}] must be a mapping with 'id' and 'type'", line))
+        return None
+    node_id, node_type = entry.get("id"), entry.get("type")
+    if not isinstance(node_id, str) or not node_id or "." in node_id:
+        spec.problems.append((f"nodes[{index}] needs an 'id' string without dots", line))
+        return None
+    if not isinstance(node_type, str):
+        spec.problems.append((f"node {node_id!r} needs a 'type' string", line))
+        return None
+    unknown = set(entry) - {"id", "type", "params", "inputs"}
+    for key in sorted(unknown):
+        spec.problems.append((f"node {node_id!r}: unknown key {key!r}", entry.key_lines.get(key)))
+    params, inputs = entry.get("params") or {}, entry.get("inputs") or {}
+    lines = {
+        section: entry.key_lines[section]
+        for section in ("params", "inputs", "type")
+        if section in entry.key_lines
+    }
+    for section, value in (("params", params), ("inputs", inputs)):
+        if not isinstance(value, dict):
+            spec.problems.append(
+                (f"node {node_id!r}: '{section}' must be a mapping", lines.get(section, line))
+            )
+            return None
+        for key, key_line in getattr(value, "key_lines", {}).items():
+            lines[f"{section}.{key}"] = key_line
+    return NodeSpec(node_id, node_type, dict(params), dict(inputs), line, lines)
+
+
+def apply_overrides(spec: GraphSpec, overrides: list[str]) -> None:
+    """Apply ``--set`` overrides: ``NAME=VALUE`` (a declared graph input) or
+    ``NODE.PARAM=VALUE``. Values are YAML (``[a, b]``, ``2.5``, ``true``)."""
+    for item in overrides:
+        target, sep, raw = item.partition("=")
+        if not sep or not target:
+            raise UserError(f"--set {item!r}: expected NAME=VALUE or NODE.PARAM=VALUE")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        if target in spec.graph_inputs:
+            target = spec.graph_inputs[target]
+        node_id, dot, param = target.partition(".")
+        node = spec.node(node_id) if dot else None
+        if node is None or not param:
+            names = ", ".join(sorted(spec.graph_inputs)) or "none declared"
+            raise UserError(
+                f"--set {target}: no such graph input or node.param (graph inputs: {names})"
+            )
+        node.params[param] = value

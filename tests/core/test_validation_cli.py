@@ -1,0 +1,192 @@
+"""Every validation error kind, through the CLI: exit 2, all errors at once."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "graph.yaml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_valid_graph_runs_and_prints_outputs(tmp_path, ahdr):
+    path = write(
+        tmp_path,
+        """
+        version: 1
+        nodes:
+          - {id: a, type: Constant, params: {value: 2}}
+          - {id: b, type: Constant, params: {value: 3.5}}
+          - {id: total, type: Add, inputs: {a: a.out, b: b.out}}
+        """,
+    )
+    assert ahdr("validate", str(path)).code == 0
+    result = ahdr("run", str(path), "--profile", "-q")
+    assert result.code == 0, result.err
+    assert "total.out: Number" in result.out
+    assert "total" in result.out.splitlines()[-2]  # the profile table lists the node
+
+
+def test_all_errors_reported_at_once_with_lines(tmp_path, ahdr):
+    path = write(
+        tmp_path,
+        """
+        version: 1
+        nodes:
+          - id: a
+            type: Constant
+            params: {value: "high", colour: 3}
+          - id: a
+            type: Constant
+          - id: b
+            type: Constnat
+          - id: c
+            type: Add
+            inputs:
+              a: nowhere.out
+              x: a.out
+          - id: d
+            type: Add
+            inputs:
+              a: a.missing
+              b: b.out
+        """,
+    )
+    result = ahdr("validate", str(path))
+    assert result.code == 2
+    lines = [line for line in result.err.splitlines() if line.startswith("error:")]
+    kinds = [line.split(": ")[2] for line in lines]
+    assert sorted(kinds) == sorted(
+        [
+            "bad-param",
+            "unknown-param",
+            "duplicate-id",
+            "unknown-node-type",
+            "missing-node",
+            "unknown-input",
+            "missing-input",
+            "missing-port",
+        ]
+    )
+    text = result.err
+    assert f"{path}:6: bad-param" in text
+    assert "did you mean 'Constant'?" in text
+    assert "did you mean 'a'?" not in text or "x" in text
+    # b has an unknown type: the edge b.out -> d.b is not reported again
+    assert "d.b" not in text and "input 'b'" not in text.split("missing-input")[0]
+    assert "Traceback" not in text
+
+
+def test_type_mismatch_names_expected_and_received(tmp_path, ahdr):
+    path = write(
+        tmp_path,
+        """
+        version: 1
+        nodes:
+          - {id: n, type: Constant}
+          - {id: text, type: Describe, inputs: {number: n.out}}
+          - {id: sum, type: Add, inputs: {a: n.out, b: text.text}}
+        """,
+    )
+    result = ahdr("validate", str(path))
+    assert result.code == 2
+    assert "type-mismatch" in result.err
+    assert "expected Number, received Text" in result.err
+
+
+def test_cycle_names_its_members(tmp_path, ahdr):
+    path = write(
+        tmp_path,
+        """
+        version: 1
+        nodes:
+          - {id: x, type: Add, inputs: {a: y.out, b: z.out}}
+          - {id: y, type: Add, inputs: {a: x.out, b: z.out}}
+          - {id: z, type: Constant}
+        """,
+    )
+    result = ahdr("run", str(path))
+    assert result.code == 2
+    assert "cycle" in result.err
+    assert "x -> y -> x" in result.err or "y -> x -> y" in result.err
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("nodes: [", "invalid YAML"),
+        ("- just a list", "must be a mapping"),
+        ("version: 7\nnodes:\n  - {id: a, type: Constant}", "unsupported graph format version"),
+        ("nodes: []", "non-empty list"),
+    ],
+)
+def test_malformed_files(tmp_path, ahdr, text, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    result = ahdr("validate", str(path))
+    assert result.code == 2
+    assert message in result.err
+    assert "Traceback" not in result.err
+
+
+def test_missing_graph_file(tmp_path, ahdr):
+    result = ahdr("run", str(tmp_path / "nope.yaml"))
+    assert result.code == 2
+    assert "nope.yaml: graph file not found" in result.err
+
+
+def test_set_overrides_and_declared_inputs(tmp_path, ahdr):
+    path = write(
+        tmp_path,
+        """
+        version: 1
+        inputs: {left: a.value}
+        outputs: {sum: total.out}
+        nodes:
+          - {id: a, type: Constant}
+          - {id: b, type: Constant, params: {value: 1}}
+          - {id: total, type: Add, inputs: {a: a.out, b: b.out}}
+        """,
+    )
+    from ahdr_nodes.core.runner import run_graph
+
+    assert run_graph(path, ["left=41", "b.value=1.5"])["sum"].value == 42.5
+    bad = ahdr("run", str(path), "--set", "a.value=[1, 2]")
+    assert bad.code == 2 and "bad-param" in bad.err
+    unknown = ahdr("run", str(path), "--set", "right=3")
+    assert unknown.code == 2 and "no such graph input" in unknown.err
+
+
+def test_show_formats(tmp_path, ahdr):
+    path = write(
+        tmp_path,
+        """
+        version: 1
+        nodes:
+          - {id: a, type: Constant}
+          - {id: total, type: Add, inputs: {a: a.out, b: a.out}}
+        """,
+    )
+    mermaid = ahdr("show", str(path), "--format", "mermaid")
+    assert mermaid.out.startswith("flowchart LR") and "a -->" in mermaid.out
+    dot = ahdr("show", str(path), "--format", "dot")
+    assert dot.out.startswith("digraph") and '"a" -> "total"' in dot.out
+
+
+def test_node_user_error_is_one_line_exit_2(tmp_path, ahdr):
+    path = write(
+        tmp_path,
+        f"""
+        version: 1
+        nodes:
+          - {{id: r, type: ReadNumber, params: {{path: "{tmp_path / "missing.txt"}"}}}}
+        """,
+    )
+    result = ahdr("run", str(path))
+    assert result.code == 2
+    assert result.err.strip().count("\n") == 0
+    assert "missing.txt" in result.err
