@@ -141,6 +141,32 @@ def plugins(as_json: bool) -> None:
         click.echo(f"    nodes: {', '.join(info['nodes']) or '-'}")
 
 
+@cli.group()
+def bench() -> None:
+    """Benchmarks that print numbers (plugins add their own)."""
+
+
+@bench.command(name="executor")
+@click.option("--nodes", default=1000, show_default=True, help="Chain length for the overhead.")
+@click.option("--chain-mb", default=64.0, show_default=True, help="Size of each intermediate.")
+def bench_executor(nodes: int, chain_mb: float) -> None:
+    """Executor overhead per node and peak memory of a long chain."""
+    from ahdr_nodes.core.bench import chain_peak_memory, executor_overhead
+
+    overhead = executor_overhead(nodes)
+    click.echo(
+        f"trivial chain of {overhead.nodes} nodes: "
+        f"validate {overhead.validate_us_per_node:.1f} us/node, "
+        f"run {overhead.run_us_per_node:.1f} us/node (goal < 50)"
+    )
+    memory = chain_peak_memory(20, chain_mb)
+    click.echo(
+        f"chain of {memory.nodes} x {memory.intermediate_mb:.0f} MB intermediates: "
+        f"peak {memory.peak_mb:.0f} MB = {memory.intermediates_held:.2f} intermediates "
+        "(goal about 2)"
+    )
+
+
 def _add_plugin_commands() -> None:
     plugins_loaded = get_plugins()
     plugins_loaded.hook.register_commands(cli=cli)

@@ -122,8 +122,7 @@ class Executor:
 
     @staticmethod
     def _instantiate(graph: ValidGraph, node_id: str) -> Node:
-        spec = graph.spec.node(node_id)
-        assert spec is not None
+        spec = graph.nodes[node_id]
         return graph.classes[node_id](node_id, **spec.params)
 
     def _outputs(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import graphlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ahdr_nodes.core.graph_file import GraphSpec, NodeSpec, PortRef
@@ -51,11 +51,15 @@ class ValidGraph:
     classes: dict[str, type[Node]]
     order: list[str]
     targets: list[str]
+    nodes: dict[str, NodeSpec] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.nodes = {node.id: node for node in self.spec.nodes}
 
     def upstream(self, node_id: str) -> dict[str, PortRef]:
-        node = self.spec.node(node_id)
-        assert node is not None
-        return {port: PortRef.parse(ref) for port, ref in node.inputs.items()}  # type: ignore[misc]
+        """Input port -> the upstream ``node.port`` it reads."""
+        inputs = self.nodes[node_id].inputs
+        return {port: PortRef.parse(ref) for port, ref in inputs.items()}  # type: ignore[misc]
 
 
 class GraphValidationError(Exception):
@@ -75,6 +79,7 @@ def _did_you_mean(word: str, options: list[str]) -> str | None:
 def validate(spec: GraphSpec, registry: NodeRegistry) -> ValidGraph:
     """Check a graph spec completely; raise GraphValidationError with all errors."""
     errors = [GraphError("format", message, line=line) for message, line in spec.problems]
+    by_id = {node.id: node for node in reversed(spec.nodes)}
     classes: dict[str, type[Node]] = {}
     seen: set[str] = set()
     for node in spec.nodes:
@@ -105,8 +110,8 @@ def validate(spec: GraphSpec, registry: NodeRegistry) -> ValidGraph:
         errors.extend(_check_params(node, cls))
     for node in spec.nodes:
         if node.id in classes:
-            errors.extend(_check_inputs(node, classes[node.id], spec, classes))
-    errors.extend(_check_declared(spec, classes))
+            errors.extend(_check_inputs(node, classes[node.id], by_id, classes))
+    errors.extend(_check_declared(spec, by_id, classes))
     order: list[str] = []
     if not errors:
         order, cycle_error = _order(spec)
@@ -161,7 +166,7 @@ def _check_params(node: NodeSpec, cls: type[Node]) -> list[GraphError]:
 
 
 def _check_inputs(
-    node: NodeSpec, cls: type[Node], spec: GraphSpec, classes: dict[str, type[Node]]
+    node: NodeSpec, cls: type[Node], by_id: dict[str, NodeSpec], classes: dict[str, type[Node]]
 ) -> list[GraphError]:
     errors = []
     for port_name, text in node.inputs.items():
@@ -191,7 +196,7 @@ def _check_inputs(
                 )
             )
             continue
-        source = spec.node(ref.node)
+        source = by_id.get(ref.node)
         if source is None:
             errors.append(
                 GraphError(
@@ -199,7 +204,7 @@ def _check_inputs(
                     f"node {node.id!r} input {port_name!r} refers to missing node {ref.node!r}",
                     node=node.id,
                     field=port_name,
-                    hint=_did_you_mean(ref.node, [n.id for n in spec.nodes]),
+                    hint=_did_you_mean(ref.node, list(by_id)),
                     line=line,
                 )
             )
@@ -248,12 +253,14 @@ def _check_inputs(
     return errors
 
 
-def _check_declared(spec: GraphSpec, classes: dict[str, type[Node]]) -> list[GraphError]:
+def _check_declared(
+    spec: GraphSpec, by_id: dict[str, NodeSpec], classes: dict[str, type[Node]]
+) -> list[GraphError]:
     errors = []
     for name, target in spec.graph_inputs.items():
         ref = PortRef.parse(target)
         cls = classes.get(ref.node) if ref else None
-        if ref is None or (spec.node(ref.node) is None):
+        if ref is None or ref.node not in by_id:
             errors.append(
                 GraphError(
                     "bad-graph-input",
@@ -272,7 +279,7 @@ def _check_declared(spec: GraphSpec, classes: dict[str, type[Node]]) -> list[Gra
     for name, target in spec.graph_outputs.items():
         ref = PortRef.parse(target)
         cls = classes.get(ref.node) if ref else None
-        if ref is None or spec.node(ref.node) is None:
+        if ref is None or ref.node not in by_id:
             errors.append(
                 GraphError(
                     "bad-graph-output",

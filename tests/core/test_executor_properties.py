@@ -226,3 +226,10 @@ def test_long_chain_holds_about_two_intermediates():
     del result
     gc.collect()
     assert alive() is None
+
+
+def test_bench_chain_memory_is_about_two_intermediates():
+    from ahdr_nodes.core.bench import chain_peak_memory
+
+    result = chain_peak_memory(nodes=8, megabytes=4.0)
+    assert 1.9 <= result.intermediates_held <= 2.5
