@@ -75,13 +75,13 @@ class NodeSpec:
 class GraphSpec:
     """A parsed graph file: nodes plus optional declared inputs and outputs.
 
-    ``graph_inputs`` maps a public name to ``node.param`` so ``--set name=value``
-    works without knowing node ids; ``graph_outputs`` maps a name to
+    ``graph_inputs`` maps a public name to one or more ``node.param`` so
+    ``--set name=value`` works without knowing node ids; ``graph_outputs`` maps a name to
     ``node.port`` and selects what a run must produce.
     """
 
     nodes: list[NodeSpec]
-    graph_inputs: dict[str, str] = field(default_factory=dict)
+    graph_inputs: dict[str, list[str]] = field(default_factory=dict)
     graph_outputs: dict[str, str] = field(default_factory=dict)
     source: str = "<graph>"
     version: int = GRAPH_FORMAT_VERSION
@@ -127,14 +127,20 @@ def parse_graph(text: str, source: str = "<graph>") -> GraphSpec:
         )
     for key in set(data) - {"version", "nodes", "inputs", "outputs", "description"}:
         spec.problems.append((f"unknown top-level key {key!r}", lines.get(key)))
-    for section, target in (("inputs", spec.graph_inputs), ("outputs", spec.graph_outputs)):
-        value = data.get(section) or {}
-        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-            spec.problems.append(
-                (f"'{section}' must map names to 'node.name' strings", lines.get(section))
-            )
-            continue
-        target.update({str(k): v for k, v in value.items()})
+    inputs = data.get("inputs") or {}
+    if isinstance(inputs, dict) and all(_is_targets(v) for v in inputs.values()):
+        spec.graph_inputs = {
+            str(k): [v] if isinstance(v, str) else list(v) for k, v in inputs.items()
+        }
+    else:
+        spec.problems.append(
+            ("'inputs' must map names to 'node.param' (or a list of them)", lines.get("inputs"))
+        )
+    outputs = data.get("outputs") or {}
+    if isinstance(outputs, dict) and all(isinstance(v, str) for v in outputs.values()):
+        spec.graph_outputs = {str(k): v for k, v in outputs.items()}
+    else:
+        spec.problems.append(("'outputs' must map names to 'node.port'", lines.get("outputs")))
     nodes = data.get("nodes")
     if not isinstance(nodes, list) or not nodes:
         spec.problems.append(("'nodes' must be a non-empty list", lines.get("nodes")))
@@ -144,6 +150,13 @@ def parse_graph(text: str, source: str = "<graph>") -> GraphSpec:
         if node is not None:
             spec.nodes.append(node)
     return spec
+
+
+def _is_targets(value: Any) -> bool:
+    """A graph input names one ``node.param`` or a list of them."""
+    if isinstance(value, str):
+        return True
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
 
 
 def _parse_node(entry: Any, index: int, spec: GraphSpec) -> NodeSpec | None:
@@ -189,13 +202,13 @@ def apply_overrides(spec: GraphSpec, overrides: list[str]) -> None:
             value = yaml.safe_load(raw) if raw.strip() else ""
         except yaml.YAMLError:
             value = raw
-        if target in spec.graph_inputs:
-            target = spec.graph_inputs[target]
-        node_id, dot, param = target.partition(".")
-        node = spec.node(node_id) if dot else None
-        if node is None or not param:
-            names = ", ".join(sorted(spec.graph_inputs)) or "none declared"
-            raise UserError(
-                f"--set {target}: no such graph input or node.param (graph inputs: {names})"
-            )
-        node.params[param] = value
+        targets = spec.graph_inputs.get(target, [target])
+        for node_param in targets:
+            node_id, dot, param = node_param.partition(".")
+            node = spec.node(node_id) if dot else None
+            if node is None or not param:
+                names = ", ".join(sorted(spec.graph_inputs)) or "none declared"
+                raise UserError(
+                    f"--set {target}: no such graph input or node.param (graph inputs: {names})"
+                )
+            node.params[param] = value

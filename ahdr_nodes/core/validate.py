@@ -257,25 +257,17 @@ def _check_declared(
     spec: GraphSpec, by_id: dict[str, NodeSpec], classes: dict[str, type[Node]]
 ) -> list[GraphError]:
     errors = []
-    for name, target in spec.graph_inputs.items():
-        ref = PortRef.parse(target)
-        cls = classes.get(ref.node) if ref else None
-        if ref is None or ref.node not in by_id:
-            errors.append(
-                GraphError(
-                    "bad-graph-input",
-                    f"graph input {name!r} -> {target!r}: no such node.param",
-                    field=name,
-                )
-            )
-        elif cls is not None and ref.port not in cls.params:
-            errors.append(
-                GraphError(
-                    "bad-graph-input",
-                    f"graph input {name!r}: node {ref.node!r} has no param {ref.port!r}",
-                    field=name,
-                )
-            )
+    for name, targets in spec.graph_inputs.items():
+        for target in targets:
+            ref = PortRef.parse(target)
+            cls = classes.get(ref.node) if ref else None
+            if ref is None or ref.node not in by_id:
+                message = f"graph input {name!r} -> {target!r}: no such node.param"
+            elif cls is not None and ref.port not in cls.params:
+                message = f"graph input {name!r}: node {ref.node!r} has no param {ref.port!r}"
+            else:
+                continue
+            errors.append(GraphError("bad-graph-input", message, field=name))
     for name, target in spec.graph_outputs.items():
         ref = PortRef.parse(target)
         cls = classes.get(ref.node) if ref else None
