@@ -168,8 +168,7 @@ def bench_executor(nodes: int, chain_mb: float) -> None:
 
 
 def _add_plugin_commands() -> None:
-    plugins_loaded = get_plugins()
-    plugins_loaded.hook.register_commands(cli=cli)
+    get_plugins().add_commands(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -120,6 +120,17 @@ class Plugins:
             self.pm.unregister(plugin)
 
 
+    def add_commands(self, cli: Any) -> None:
+        """Let every plugin add CLI commands; a failing one is recorded, not raised."""
+        for impl in self.pm.hook.register_commands.get_hookimpls():
+            try:
+                impl.function(cli=cli)
+            except Exception as exc:
+                info = next((i for i in self.infos if i.name == impl.plugin_name), None)
+                if info is not None:
+                    info.error = f"register_commands: {type(exc).__name__}: {exc}"
+
+
 def _disabled() -> tuple[bool, set[str]]:
     raw = os.environ.get(DISABLE_ENV, "").strip()
     names = {part.strip() for part in raw.split(",") if part.strip()}

@@ -18,7 +18,6 @@ def register_nodes(register: Callable[[type], None]) -> None:
 
 @hookimpl
 def register_commands(cli: Any) -> None:
-    from ahdr_nodes.hdr.commands import COMMANDS
+    from ahdr_nodes.hdr.commands import add_commands
 
-    for command in COMMANDS:
-        cli.add_command(command)
+    add_commands(cli)
