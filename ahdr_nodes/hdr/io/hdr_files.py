@@ -1,0 +1,148 @@
+"""Reading and writing linear HDR images: OpenEXR (.exr) and Radiance (.hdr).
+
+Arrays are HxWx3 float32, RGB order. EXR goes through the OpenEXR package;
+Radiance RGBE through OpenCV (which stores BGR, hence the channel flips).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import OpenEXR
+
+from ahdr_nodes.core.errors import UserError
+from ahdr_nodes.hdr.io.atomic import atomic_output
+
+HDR_SUFFIXES = (".exr", ".hdr")
+
+EXR_COMPRESSIONS = {
+    "none": OpenEXR.NO_COMPRESSION,
+    "rle": OpenEXR.RLE_COMPRESSION,
+    "zips": OpenEXR.ZIPS_COMPRESSION,
+    "zip": OpenEXR.ZIP_COMPRESSION,
+    "piz": OpenEXR.PIZ_COMPRESSION,
+    "pxr24": OpenEXR.PXR24_COMPRESSION,
+    "b44": OpenEXR.B44_COMPRESSION,
+    "b44a": OpenEXR.B44A_COMPRESSION,
+    "dwaa": OpenEXR.DWAA_COMPRESSION,
+    "dwab": OpenEXR.DWAB_COMPRESSION,
+}
+
+# The largest finite half float. Brighter values are clipped to it rather than
+# written as infinity.
+HALF_MAX = float(np.finfo(np.float16).max)
+
+
+def read_hdr(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read an .exr or .hdr file as HxWx3 float32 RGB.
+
+    A single-channel EXR (Y) is repeated into RGB. Raises UserError naming the
+    file when it is missing, corrupt, truncated or of another format.
+    """
+    source = Path(path)
+    suffix = _hdr_suffix(source)
+    if not source.is_file():
+        raise UserError(f"{source}: file not found")
+    return _read_exr(source) if suffix == ".exr" else _read_radiance(source)
+
+
+def write_hdr(
+    path: str | os.PathLike[str],
+    data: np.ndarray,
+    *,
+    half: bool = True,
+    compression: str = "zip",
+    overwrite: bool = False,
+) -> Path:
+    """Write HxWx3 linear RGB atomically to an .exr or .hdr file; return the path.
+
+    EXR: half floats by default (values above 65504 are clipped to it), full
+    floats with ``half=False``; ``compression`` is one of EXR_COMPRESSIONS.
+    ``half`` and ``compression`` do not apply to .hdr (RGBE, ~1 % precision,
+    no negative values).
+    """
+    target = Path(path)
+    suffix = _hdr_suffix(target)
+    if compression not in EXR_COMPRESSIONS:
+        options = ", ".join(EXR_COMPRESSIONS)
+        raise UserError(f"EXR compression {compression!r} is not one of: {options}")
+    image = _as_rgb_float(data)
+    with atomic_output(target, overwrite) as temp:
+        if suffix == ".exr":
+            _write_exr(temp, image, half, EXR_COMPRESSIONS[compression])
+        else:
+            _write_radiance(temp, image)
+    return target
+
+
+def _hdr_suffix(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in HDR_SUFFIXES:
+        raise UserError(f"{path}: unsupported HDR format {suffix or '(none)'!r} (use .exr or .hdr)")
+    return suffix
+
+
+def _read_exr(source: Path) -> np.ndarray:
+    try:
+        with OpenEXR.File(str(source), separate_channels=True) as exr:
+            channels = {name: channel.pixels for name, channel in exr.channels().items()}
+    except (RuntimeError, ValueError, OSError) as error:
+        raise UserError(f"{source}: not a readable EXR file ({_first_line(error)})") from None
+    if all(name in channels for name in "RGB"):
+        planes = [channels[name] for name in "RGB"]
+    elif "Y" in channels:
+        planes = [channels["Y"]] * 3
+    else:
+        found = ", ".join(sorted(channels)) or "none"
+        raise UserError(f"{source}: EXR has no R, G, B or Y channels (found: {found})")
+    if len({plane.shape for plane in planes}) != 1:
+        raise UserError(f"{source}: EXR channels are subsampled differently; not supported")
+    return np.stack([plane.astype(np.float32) for plane in planes], axis=-1)
+
+
+def _read_radiance(source: Path) -> np.ndarray:
+    try:
+        image = cv2.imread(str(source), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_COLOR)
+    except cv2.error as error:
+        reason = _first_line(error)
+        raise UserError(f"{source}: not a readable Radiance .hdr file ({reason})") from None
+    if image is None or image.dtype != np.float32:
+        raise UserError(f"{source}: not a readable Radiance .hdr file (corrupt or truncated)")
+    return np.ascontiguousarray(image[..., ::-1])
+
+
+def _write_exr(temp: Path, image: np.ndarray, half: bool, compression: OpenEXR.Compression) -> None:
+    if half:
+        image = np.clip(image, -HALF_MAX, HALF_MAX).astype(np.float16)
+    planes = {name: np.ascontiguousarray(image[..., index]) for index, name in enumerate("RGB")}
+    header = {"compression": compression, "type": OpenEXR.scanlineimage}
+    try:
+        with OpenEXR.File(header, planes) as exr:
+            exr.write(str(temp))
+    except (RuntimeError, ValueError, OSError) as error:
+        raise UserError(f"{temp}: cannot write EXR ({_first_line(error)})") from None
+
+
+def _write_radiance(temp: Path, image: np.ndarray) -> None:
+    bgr = np.ascontiguousarray(image[..., ::-1])
+    try:
+        written = cv2.imwrite(str(temp), bgr)
+    except cv2.error as error:
+        raise UserError(f"{temp}: cannot write Radiance .hdr ({_first_line(error)})") from None
+    if not written:
+        raise UserError(f"{temp}: cannot write Radiance .hdr")
+
+
+def _as_rgb_float(data: np.ndarray) -> np.ndarray:
+    image = np.asarray(data)
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"expected an HxWx3 image, got shape {image.shape}")
+    return image.astype(np.float32, copy=False)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -1,0 +1,25 @@
+"""The HDR plugin's nodes, part 1: load, align, linearise, classical merges, tonemap, save."""
+
+from ahdr_nodes.hdr.nodes.align import FlowAlign, MTBAlign, NoAlign
+from ahdr_nodes.hdr.nodes.classical import DebevecMerge, MertensFusion, ReferenceOnly
+from ahdr_nodes.hdr.nodes.linearise import Linearise
+from ahdr_nodes.hdr.nodes.load import LoadBracket, LoadScene
+from ahdr_nodes.hdr.nodes.save import SaveHDR, SaveImage
+from ahdr_nodes.hdr.nodes.tonemap import Tonemap
+
+NODES = [
+    LoadBracket,
+    LoadScene,
+    NoAlign,
+    MTBAlign,
+    FlowAlign,
+    Linearise,
+    DebevecMerge,
+    MertensFusion,
+    ReferenceOnly,
+    Tonemap,
+    SaveHDR,
+    SaveImage,
+]
+
+__all__ = [node.__name__ for node in NODES] + ["NODES"]

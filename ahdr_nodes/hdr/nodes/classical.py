@@ -1,0 +1,51 @@
+"""Classical baselines: Debevec merge, Mertens fusion and the reference frame alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ahdr_nodes.core.node import Input, Node, NodeContext, Output, Param
+from ahdr_nodes.hdr.ops.classical import debevec_merge, mertens_fusion, reference_only
+from ahdr_nodes.hdr.ops.linearise import gamma_response
+from ahdr_nodes.hdr.types import Bracket, HDRImage, LDRImage, LinearStack
+
+
+class DebevecMerge(Node):
+    """OpenCV's Debevec radiance merge, with Linearise's response (gamma or calibrated).
+
+    Output on the network's scale: radiance relative to the shortest exposure,
+    where its white maps to 1. Frames are quantised to 8 bits for OpenCV.
+    """
+
+    stack = Input(LinearStack)
+    hdr = Output(HDRImage)
+
+    def run(self, ctx: NodeContext, stack: LinearStack, **inputs: Any) -> dict[str, Any]:
+        response = stack.response if stack.response is not None else gamma_response(stack.gamma)
+        return {"hdr": HDRImage(debevec_merge(stack.ldr, stack.times, response))}
+
+
+class MertensFusion(Node):
+    """Exposure fusion (Mertens et al., OpenCV): a display image, no radiance."""
+
+    bracket = Input(Bracket)
+    image = Output(LDRImage)
+    contrast_weight = Param(float, 1.0, minimum=0.0)
+    saturation_weight = Param(float, 1.0, minimum=0.0)
+    exposure_weight = Param(float, 1.0, minimum=0.0)
+
+    def run(self, ctx: NodeContext, bracket: Bracket, **inputs: Any) -> dict[str, Any]:
+        fused = mertens_fusion(
+            bracket.frames, self.contrast_weight, self.saturation_weight, self.exposure_weight
+        )
+        return {"image": LDRImage(fused)}
+
+
+class ReferenceOnly(Node):
+    """The reference frame's linear radiance, on the same scale as DebevecMerge."""
+
+    stack = Input(LinearStack)
+    hdr = Output(HDRImage)
+
+    def run(self, ctx: NodeContext, stack: LinearStack, **inputs: Any) -> dict[str, Any]:
+        return {"hdr": HDRImage(reference_only(stack.linear, stack.reference))}

@@ -1,0 +1,74 @@
+"""Writers: HDR radiance to EXR/.hdr, display images to PNG/JPEG/TIFF.
+
+Both write atomically, refuse to replace an existing file unless ``overwrite``
+is set, create missing folders, and always run (never cached).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ahdr_nodes.core.node import Input, Node, NodeContext, Output, Param, ParamError
+from ahdr_nodes.hdr.io import EXR_COMPRESSIONS, HDR_SUFFIXES, LDR_SUFFIXES, write_hdr, write_ldr
+from ahdr_nodes.hdr.types import HDRImage, LDRImage
+
+
+def _require_suffix(path: Path, suffixes: tuple[str, ...]) -> None:
+    """Refuse a wrong extension when the graph is built, before anything runs."""
+    if path.suffix.lower() not in suffixes:
+        raise ParamError(f"expected a path ending in {', '.join(suffixes)}, got {str(path)!r}")
+
+
+class SaveHDR(Node):
+    """Linear radiance to OpenEXR (half by default) or Radiance .hdr."""
+
+    cacheable = False
+    hdr = Input(HDRImage)
+    written = Output(Path, "the file written")
+    path = Param(Path, doc="output .exr or .hdr")
+    half = Param(bool, True, doc="EXR: half floats (False: 32-bit floats)")
+    compression = Param(str, "zip", choices=tuple(EXR_COMPRESSIONS), doc="EXR compression")
+    overwrite = Param(bool, False, doc="replace an existing file")
+
+    def __init__(self, node_id: str, **param_values: Any) -> None:
+        super().__init__(node_id, **param_values)
+        _require_suffix(self.path, HDR_SUFFIXES)
+
+    def run(self, ctx: NodeContext, hdr: HDRImage, **inputs: Any) -> dict[str, Any]:
+        written = write_hdr(
+            self.path,
+            hdr.data,
+            half=self.half,
+            compression=self.compression,
+            overwrite=self.overwrite,
+        )
+        return {"written": written}
+
+
+class SaveImage(Node):
+    """A display image to PNG (8/16-bit), TIFF (8/16-bit) or JPEG."""
+
+    cacheable = False
+    image = Input(LDRImage)
+    written = Output(Path, "the file written")
+    path = Param(Path, doc="output .png, .jpg or .tif")
+    bits = Param(int, 8, choices=(8, 16), doc="bits per channel (JPEG: 8 only)")
+    jpeg_quality = Param(int, 95, minimum=1, maximum=100)
+    overwrite = Param(bool, False, doc="replace an existing file")
+
+    def __init__(self, node_id: str, **param_values: Any) -> None:
+        super().__init__(node_id, **param_values)
+        _require_suffix(self.path, LDR_SUFFIXES)
+        if self.bits == 16 and self.path.suffix.lower() in (".jpg", ".jpeg"):
+            raise ParamError(f"JPEG holds 8 bits only, got bits: 16 for {str(self.path)!r}")
+
+    def run(self, ctx: NodeContext, image: LDRImage, **inputs: Any) -> dict[str, Any]:
+        written = write_ldr(
+            self.path,
+            image.data,
+            self.bits,
+            jpeg_quality=self.jpeg_quality,
+            overwrite=self.overwrite,
+        )
+        return {"written": written}

@@ -1,0 +1,68 @@
+"""Classical merges: Debevec agrees with OpenCV on the stated scale; baselines consistent."""
+
+import cv2
+import numpy as np
+
+from ahdr_nodes.hdr.ops.classical import debevec_merge, mertens_fusion, reference_only
+from ahdr_nodes.hdr.ops.linearise import (
+    calibrate_response,
+    gamma_linearise,
+    gamma_response,
+    to_uint8,
+)
+
+SECONDS = np.array([1 / 200, 1 / 50, 1 / 12.5], np.float32)  # 2 stops apart
+
+
+def bracket(seed: int = 0, shape=(40, 56, 3)):
+    """Frames of a gamma-2.2 camera; radiance on the shortest exposure's scale."""
+    rng = np.random.default_rng(seed)
+    radiance = (10 ** rng.uniform(-2.5, 0, shape)).astype(np.float32)
+    relative = SECONDS / SECONDS[0]
+    frames = [(np.clip(radiance * t, 0, 1) ** (1 / 2.2)).astype(np.float32) for t in relative]
+    return radiance, frames, relative
+
+
+def test_debevec_equals_opencv_up_to_the_shortest_exposure_time():
+    _, frames, relative = bracket()
+    table = gamma_response()
+    table[0] = table[1]
+    opencv = cv2.createMergeDebevec().process(
+        [to_uint8(f) for f in frames], SECONDS, table.reshape(256, 1, 3)
+    )
+    ours = debevec_merge(frames, relative, gamma_response())
+    # OpenCV's radiance is per second; ours is per shortest exposure
+    np.testing.assert_allclose(ours, opencv * SECONDS[0], rtol=1e-5)
+
+
+def test_debevec_recovers_the_radiance_on_the_network_scale():
+    radiance, frames, relative = bracket(1)
+    merged = debevec_merge(frames, relative, gamma_response())
+    assert np.isfinite(merged).all()
+    # 8-bit quantisation limits the precision; the scale must be right
+    assert np.median(np.abs(merged / radiance - 1)) < 0.02
+
+
+def test_debevec_with_a_calibrated_response_stays_on_scale():
+    radiance, frames, relative = bracket(2)
+    merged = debevec_merge(frames, relative, calibrate_response(frames, relative))
+    assert 0.9 < np.median(merged / radiance) < 1.1
+
+
+def test_reference_only_is_the_linearised_reference_on_the_same_scale():
+    radiance, frames, relative = bracket(3)
+    linear = [gamma_linearise(f, t) for f, t in zip(frames, relative, strict=True)]
+    result = reference_only(linear, 1)
+    np.testing.assert_array_equal(result, linear[1])
+    unclipped = frames[1] < 1
+    np.testing.assert_allclose(result[unclipped], radiance[unclipped], rtol=1e-4)
+
+
+def test_mertens_equals_opencv_on_eight_bit_frames_and_stays_in_range():
+    _, frames, _ = bracket(4)
+    quantised = [to_uint8(f).astype(np.float32) / 255 for f in frames]
+    # the paper's weights (all 1); OpenCV's own default leaves exposure out
+    opencv = cv2.createMergeMertens(1.0, 1.0, 1.0).process([to_uint8(f) for f in frames])
+    fused = mertens_fusion(quantised)
+    np.testing.assert_allclose(fused, np.clip(opencv, 0, 1), atol=1e-5)
+    assert fused.dtype == np.float32 and fused.min() >= 0 and fused.max() <= 1
