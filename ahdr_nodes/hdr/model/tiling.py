@@ -1,0 +1,129 @@
+"""Exact tiled inference for fully convolutional functions, and tile sizes from a budget.
+
+A pixel of a convolutional network's output depends only on the inputs within its
+receptive radius. Running each tile on its extent grown by a halo of at least
+that radius (clamped at the image border, where the real zero padding applies)
+therefore gives the untiled result, up to float rounding. For AHDRNet the radius
+is ``AHDRNetConfig.receptive_radius`` (43 px; 3 for the Attention side alone,
+40 for the Merge side).
+
+Memory for a 4000x3000 bracket (12 Mpx, float32) on a 24 GiB CPU machine: the
+monolithic model holds its input (18 channels: 0.9 GB) and output (3: 0.15 GB)
+whole, and only one tile's activations; the Attention -> Merge graph also holds
+the attended features (192 channels, 9.2 GB; Z_r is a view into them) between
+the nodes. With a tile budget of a few GiB the total stays well under 24 GiB;
+without tiling the activations alone would take ~60 GB.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import Tensor
+from torch.utils import _pytree as pytree
+
+from ahdr_nodes.core.errors import UserError
+from ahdr_nodes.hdr.model.config import AHDRNetConfig
+
+ProgressCallback = Callable[[int, int], None]
+PAPER_RADIUS = AHDRNetConfig().receptive_radius
+BYTES_PER_VALUE = {torch.float32: 4, torch.bfloat16: 2, torch.float16: 2}
+
+
+def tiled_forward(
+    fn: Callable[..., object],
+    inputs: Tensor | Sequence[Tensor],
+    tile: int,
+    halo: int,
+    progress: ProgressCallback | None = None,
+) -> object:
+    """Run ``fn`` over tiles of ``inputs`` and stitch its outputs.
+
+    ``inputs``: a tensor or a sequence of tensors (passed to ``fn`` as separate
+    arguments) whose last two dimensions are the same H, W. ``fn`` returns a
+    tensor or a (nested) tuple/list of tensors whose last two dimensions are the
+    tile's; the result has the same structure at full size, on the inputs'
+    device. ``tile``: side of the square core of each tile; ``halo``: pixels of
+    context around it (at least the receptive radius for an exact result).
+    ``progress(done, total)`` is called after every tile. When one tile covers
+    the image, ``fn``'s own output is returned: no copy, bit for bit untiled.
+    """
+    if tile < 1 or halo < 0:
+        raise ValueError(f"tile must be >= 1 and halo >= 0, got tile={tile}, halo={halo}")
+    arguments = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    height, width = _common_size(arguments)
+    rows, cols = range(0, height, tile), range(0, width, tile)
+    total = len(rows) * len(cols)
+    if total == 1:
+        result = fn(*arguments)
+        if progress is not None:
+            progress(1, 1)
+        return result
+    buffers: list[Tensor] = []
+    spec = None
+    done = 0
+    for y0 in rows:
+        for x0 in cols:
+            y1, x1 = min(y0 + tile, height), min(x0 + tile, width)
+            top, left = max(0, y0 - halo), max(0, x0 - halo)
+            bottom, right = min(height, y1 + halo), min(width, x1 + halo)
+            region = tuple(a[..., top:bottom, left:right] for a in arguments)
+            leaves, spec = pytree.tree_flatten(fn(*region))
+            if not buffers:
+                buffers = [
+                    _full_size_like(leaf, height, width, arguments[0].device) for leaf in leaves
+                ]
+            for buffer, leaf in zip(buffers, leaves, strict=True):
+                core = leaf[..., y0 - top : y1 - top, x0 - left : x1 - left]
+                buffer[..., y0:y1, x0:x1].copy_(core)
+            del leaves, region
+            done += 1
+            if progress is not None:
+                progress(done, total)
+    return pytree.tree_unflatten(buffers, spec)
+
+
+def tile_for_budget(
+    height: int,
+    width: int,
+    budget_bytes: int,
+    channels_peak: int,
+    halo: int = PAPER_RADIUS,
+    dtype: torch.dtype = torch.float32,
+) -> int:
+    """Largest square tile core whose activations (with halo) fit in ``budget_bytes``.
+
+    ``channels_peak``: values alive per pixel at the network's peak (see
+    ``AHDRNetConfig.peak_channels``). Returns ``max(height, width)`` when the
+    whole image fits in one tile. Raises UserError when even a tile as small as
+    its halo does not fit: tiles that small would spend most of their work on
+    the halo.
+    """
+    bytes_per_pixel = channels_peak * BYTES_PER_VALUE[dtype]
+    if height * width * bytes_per_pixel <= budget_bytes:
+        return max(height, width)
+    tile = math.isqrt(budget_bytes // bytes_per_pixel) - 2 * halo
+    smallest = max(halo, 8)
+    if tile < smallest:
+        needed = (smallest + 2 * halo) ** 2 * bytes_per_pixel
+        raise UserError(
+            f"memory budget {budget_bytes} bytes is too small for tiled inference; "
+            f"allow at least {needed} bytes"
+        )
+    return tile
+
+
+def _common_size(arguments: Sequence[Tensor]) -> tuple[int, int]:
+    sizes = {tuple(a.shape[-2:]) for a in arguments}
+    if not arguments or len(sizes) != 1:
+        raise ValueError(f"tiled inputs must share their last two dimensions, got {sizes}")
+    height, width = next(iter(sizes))
+    return height, width
+
+
+def _full_size_like(leaf: object, height: int, width: int, device: torch.device) -> Tensor:
+    if not isinstance(leaf, Tensor):
+        raise TypeError(f"tiled function must return tensors, got {type(leaf).__name__}")
+    return leaf.new_empty((*leaf.shape[:-2], height, width), device=device)
