@@ -5,6 +5,12 @@ time), ``processes`` (a pool of spawned worker processes; a worker keeps its
 loaded plugins and any model caches across jobs) and ``dask://HOST:PORT`` (an
 existing Dask distributed cluster). A failing job is reported, not fatal; a
 killed worker process has its jobs retried elsewhere.
+
+A job names the files its writer nodes produce. A writer whose file already
+exists is not run again (unless the job overwrites): a retried or resumed job
+only makes what is missing, and never replaces what an earlier attempt wrote.
+A worker keeps nothing of a job once it has returned: no executor cache, only
+the small JobResult goes back.
 """
 
 from __future__ import annotations
@@ -21,24 +27,37 @@ from pathlib import Path
 from typing import Any
 
 from ahdr_nodes.core.errors import UserError
+from ahdr_nodes.core.executor import Executor, NodeFailed
 from ahdr_nodes.core.validate import GraphValidationError
+
+STATUSES = ("done", "failed", "skipped")
 
 
 @dataclass
 class Job:
-    """One run of the graph: a name, ``--set`` style overrides, expected outputs."""
+    """One run of the graph.
+
+    ``overrides``: ``--set`` style items. ``outputs``: writer node id -> the file
+    it writes. ``overwrite``: rerun writers whose file exists (the graph's own
+    ``overwrite`` input must be among the overrides for the file to be replaced).
+    """
 
     name: str
     overrides: list[str]
-    outputs: list[str] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)
+    overwrite: bool = False
 
 
 @dataclass
 class JobResult:
-    """What happened to one job; serialisable for the batch report."""
+    """What happened to one job; serialisable for the batch report.
+
+    ``attempts``: how many times the job was dispatched (0: skipped).
+    ``worker``: ``host:pid`` of the process that ran the last attempt.
+    """
 
     name: str
-    status: str  # "done", "failed" or "skipped"
+    status: str  # one of STATUSES
     seconds: float = 0.0
     outputs: list[str] = field(default_factory=list)
     error: str | None = None
@@ -49,46 +68,77 @@ class JobResult:
         return asdict(self)
 
 
-def _worker_name() -> str:
+def worker_name() -> str:
+    """``host:pid`` of this process, as the report shows it."""
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def remove_stale_temps(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Delete temporaries left beside ``paths`` by writers killed mid-write.
+
+    Atomic writers (ahdr_nodes.hdr.io.atomic) write ``.NAME.*`` beside ``NAME``
+    and rename it into place; a process killed in between leaves it behind.
+    Call only while no other process writes these outputs. Returns what was removed.
+    """
+    removed = []
+    for path in map(Path, paths):
+        if not path.parent.is_dir():
+            continue
+        for temp in path.parent.glob(f".{path.name}.*"):
+            temp.unlink(missing_ok=True)
+            removed.append(temp)
+    return removed
+
+
+def _error_message(exc: Exception) -> str:
+    if isinstance(exc, GraphValidationError):
+        return "; ".join(error.format(exc.source) for error in exc.errors)
+    if isinstance(exc, UserError):
+        return str(exc)
+    if isinstance(exc, NodeFailed):
+        return f"internal error: {exc}"
+    detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    return f"internal error: {detail}"
+
+
 def run_job(graph_path: str, job: Job) -> JobResult:
-    """Run one job; bad input becomes a failed result with its one-line message."""
-    from ahdr_nodes.core.runner import run_graph
+    """Run one job; any error becomes a failed result with a one-line message.
+
+    Writers whose file exists are left out of the run unless ``job.overwrite``.
+    """
+    from ahdr_nodes.core.plugins import get_plugins
+    from ahdr_nodes.core.runner import prepare
 
     start = time.perf_counter()
     try:
-        run_graph(graph_path, job.overrides)
-    except GraphValidationError as exc:
-        message = "; ".join(error.format(exc.source) for error in exc.errors)
-        return JobResult(
-            job.name, "failed", time.perf_counter() - start, error=message, worker=_worker_name()
+        remove_stale_temps(job.outputs.values())
+        plugins = get_plugins()
+        valid = prepare(graph_path, job.overrides, plugins)
+        finished = (
+            set() if job.overwrite else {n for n, p in job.outputs.items() if Path(p).exists()}
         )
-    except UserError as exc:
-        return JobResult(
-            job.name, "failed", time.perf_counter() - start, error=str(exc), worker=_worker_name()
-        )
+        targets = [node_id for node_id in valid.targets if node_id not in finished]
+        if targets:
+            Executor(plugins.hook).run(valid, targets)
     except Exception as exc:
-        detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return JobResult(
             job.name,
             "failed",
             time.perf_counter() - start,
-            error=f"internal error: {detail}",
-            worker=_worker_name(),
+            error=_error_message(exc),
+            worker=worker_name(),
         )
     return JobResult(
         job.name,
         "done",
         time.perf_counter() - start,
-        outputs=list(job.outputs),
-        worker=_worker_name(),
+        outputs=list(job.outputs.values()),
+        worker=worker_name(),
     )
 
 
 def _warm_worker() -> None:
-    """Pool initializer: load plugins once per worker, not once per job."""
+    """Load plugins once per worker, not once per job."""
     from ahdr_nodes.core.plugins import get_plugins
 
     get_plugins()
@@ -106,13 +156,14 @@ def run_local(graph_path: str, jobs: Sequence[Job], on_result: OnResult) -> None
 def run_processes(
     graph_path: str, jobs: Sequence[Job], workers: int, on_result: OnResult, max_attempts: int = 3
 ) -> None:
-    """Run jobs on a pool of processes; jobs lost with a dead worker are retried.
+    """Run jobs on a pool of spawned processes; jobs lost with a dead worker are retried.
 
-    A worker that dies (killed, out of memory) breaks the whole pool; the jobs
-    that had not finished are resubmitted to a fresh pool, each up to
-    ``max_attempts`` times.
+    A worker that dies (killed, out of memory) breaks the whole pool, and the
+    pool stops its other workers; every job without a result is dispatched again
+    to a fresh pool, up to ``max_attempts`` times. Outputs a lost job had already
+    written are kept (see run_job).
     """
-    attempts = {job.name: 0 for job in jobs}
+    attempts = dict.fromkeys((job.name for job in jobs), 0)
     pending = list(jobs)
     context = multiprocessing.get_context("spawn")
     while pending:
@@ -120,11 +171,11 @@ def run_processes(
             attempts[job.name] += 1
         lost: list[Job] = []
         with futures.ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_warm_worker
+            min(workers, len(pending)), mp_context=context, initializer=_warm_worker
         ) as pool:
             submitted = {pool.submit(run_job, graph_path, job): job for job in pending}
             for future in futures.as_completed(submitted):
-                job = submitted[future]
+                job = submitted.pop(future)
                 try:
                     result = future.result()
                 except futures.process.BrokenProcessPool:
@@ -132,16 +183,14 @@ def run_processes(
                     continue
                 result.attempts = attempts[job.name]
                 on_result(result)
-        pending = []
+        pending = [job for job in lost if attempts[job.name] < max_attempts]
         for job in lost:
-            if attempts[job.name] < max_attempts:
-                pending.append(job)
-            else:
+            if attempts[job.name] >= max_attempts:
                 on_result(
                     JobResult(
                         job.name,
                         "failed",
-                        error=f"worker process died {attempts[job.name]} times",
+                        error=f"its worker process died on each of {max_attempts} attempts",
                         attempts=attempts[job.name],
                     )
                 )
@@ -150,10 +199,11 @@ def run_processes(
 def run_dask(
     graph_path: str, jobs: Sequence[Job], address: str, on_result: OnResult, max_attempts: int = 3
 ) -> None:
-    """Run jobs on a Dask distributed cluster at ``address`` (``HOST:PORT``).
+    """Run jobs on the Dask distributed cluster at ``address`` (``HOST:PORT``).
 
-    Dask's scheduler reschedules the tasks of a worker that dies; ``retries``
-    covers transient failures on top of that.
+    The Dask scheduler reschedules the tasks of a worker that dies (up to its
+    ``distributed.scheduler.allowed-failures``); ``retries`` covers other
+    transient failures. Each result is released from the cluster once read.
     """
     try:
         from dask.distributed import Client, as_completed
@@ -167,39 +217,59 @@ def run_dask(
         raise UserError(f"dask://{address}: cannot connect to the scheduler ({exc})") from None
     with client:
         client.run(_warm_worker)
+        stamp = time.time_ns()
         submitted = {
             client.submit(
                 run_job,
                 graph_path,
                 job,
-                key=f"ahdr-{job.name}-{time.time_ns()}",
+                key=f"ahdr-{job.name}-{stamp}",
                 retries=max_attempts - 1,
                 pure=False,
             ): job
             for job in jobs
         }
-        for future in as_completed(submitted):
-            job = submitted[future]
+        for future in as_completed(list(submitted)):
+            job = submitted.pop(future)
+            attempts = client.run_on_scheduler(
+                _dask_attempts, key=future.key, retries=max_attempts - 1
+            )
             try:
                 result = future.result()
-            except Exception as exc:  # a task that failed on every attempt
-                result = JobResult(
-                    job.name, "failed", error=f"{type(exc).__name__}: {exc}", attempts=max_attempts
-                )
+            except Exception as exc:  # failed on every attempt, or its workers kept dying
+                result = JobResult(job.name, "failed", error=f"{type(exc).__name__}: {exc}")
+            result.attempts = attempts
+            future.release()
             on_result(result)
+
+
+def _dask_attempts(dask_scheduler: Any, key: str, retries: int) -> int:
+    """On the scheduler: how often a task ran (worker deaths plus retries used)."""
+    task = dask_scheduler.tasks.get(key)
+    if task is None:
+        return 1
+    return 1 + task.suspicious + (retries - task.retries)
 
 
 def run_batch(
     graph_path: str | Path, jobs: Iterable[Job], scheduler: str, workers: int, on_result: OnResult
 ) -> None:
     """Dispatch to the scheduler named by ``local``, ``processes`` or ``dask://HOST:PORT``."""
+    check_scheduler(scheduler)
     jobs = list(jobs)
     path = str(graph_path)
+    if not jobs:
+        return
     if scheduler == "local":
         run_local(path, jobs, on_result)
     elif scheduler == "processes":
         run_processes(path, jobs, max(1, workers), on_result)
-    elif scheduler.startswith("dask://"):
-        run_dask(path, jobs, scheduler.removeprefix("dask://"), on_result)
     else:
+        run_dask(path, jobs, scheduler.removeprefix("dask://"), on_result)
+
+
+def check_scheduler(scheduler: str) -> None:
+    """Refuse a scheduler name before any work starts."""
+    known = scheduler in ("local", "processes")
+    if not known and not (scheduler.startswith("dask://") and len(scheduler) > len("dask://")):
         raise UserError(f"--scheduler {scheduler!r}: expected local, processes or dask://HOST:PORT")

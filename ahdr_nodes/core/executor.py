@@ -39,9 +39,14 @@ def _canonical(value: Any) -> Any:
     return str(value)
 
 
-def cache_key(node: Node, upstream: dict[str, tuple[str, str]]) -> str:
-    """The Merkle key of one node; ``upstream`` maps input port -> (key, port)."""
+def cache_key(node: Node, upstream: dict[str, tuple[str, str]], wanted: frozenset[str]) -> str:
+    """The Merkle key of one node; ``upstream`` maps input port -> (key, port).
+
+    ``wanted`` (the outputs anything reads) is part of the key because a node may
+    skip outputs nobody reads.
+    """
     payload = {
+        "wanted": sorted(wanted),
         "type": node.type_name,
         "version": node.version,
         "params": _canonical(node.param_values),
@@ -91,16 +96,17 @@ class Executor:
         """
         target_ids = list(targets if targets is not None else graph.targets)
         plan = self.needed(graph, target_ids)
-        remaining = self._consumer_counts(graph, plan)
+        remaining, wanted = self._consumers(graph, plan, target_ids)
         values: dict[str, dict[str, Any]] = {}
         keys: dict[str, str] = {}
         with _inference_mode():
             for node_id in plan:
                 node = self._instantiate(graph, node_id)
-                links = {port: ref for port, ref in graph.upstream(node_id).items()}
-                key = cache_key(node, {p: (keys[r.node], r.port) for p, r in links.items()})
+                links = graph.upstream(node_id)
+                upstream = {p: (keys[r.node], r.port) for p, r in links.items()}
+                key = cache_key(node, upstream, wanted[node_id])
                 keys[node_id] = key
-                values[node_id] = self._outputs(node, key, links, values)
+                values[node_id] = self._outputs(node, key, links, values, wanted[node_id])
                 for ref in links.values():
                     remaining[ref.node] -= 1
                     if remaining[ref.node] == 0 and ref.node not in target_ids:
@@ -113,12 +119,19 @@ class Executor:
         return results
 
     @staticmethod
-    def _consumer_counts(graph: ValidGraph, plan: list[str]) -> dict[str, int]:
+    def _consumers(
+        graph: ValidGraph, plan: list[str], targets: list[str]
+    ) -> tuple[dict[str, int], dict[str, frozenset[str]]]:
+        """Per node: how many inputs read it, and which of its outputs are read."""
         counts = dict.fromkeys(plan, 0)
+        read: dict[str, set[str]] = {node_id: set() for node_id in plan}
         for node_id in plan:
             for ref in graph.upstream(node_id).values():
                 counts[ref.node] += 1
-        return counts
+                read[ref.node].add(ref.port)
+        for node_id in targets:
+            read[node_id].update(graph.classes[node_id].outputs)
+        return counts, {node_id: frozenset(ports) for node_id, ports in read.items()}
 
     @staticmethod
     def _instantiate(graph: ValidGraph, node_id: str) -> Node:
@@ -126,7 +139,12 @@ class Executor:
         return graph.classes[node_id](node_id, **spec.params)
 
     def _outputs(
-        self, node: Node, key: str, links: dict[str, PortRef], values: dict[str, dict[str, Any]]
+        self,
+        node: Node,
+        key: str,
+        links: dict[str, PortRef],
+        values: dict[str, dict[str, Any]],
+        wanted: frozenset[str],
     ) -> dict[str, Any]:
         if node.cacheable and self.cache is not None and key in self.cache:
             self.hook.node_cached(node_id=node.node_id, node_type=node.type_name, cache_key=key)
@@ -141,12 +159,14 @@ class Executor:
                     f"node {node.node_id!r} input {port_name!r}: {source} produced "
                     "nothing (is the upstream data present?)"
                 )
-        outputs = self._call(node, key, inputs)
+        outputs = self._call(node, key, inputs, wanted)
         if node.cacheable and self.cache is not None:
             self.cache[key] = outputs
         return outputs
 
-    def _call(self, node: Node, key: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    def _call(
+        self, node: Node, key: str, inputs: dict[str, Any], wanted: frozenset[str]
+    ) -> dict[str, Any]:
         hook = self.hook
         ctx = NodeContext(
             node.node_id,
@@ -154,6 +174,7 @@ class Executor:
                 node_id=n, done=d, total=t, desc=desc
             ),
             on_message=lambda n, lvl, msg: hook.node_message(node_id=n, level=lvl, message=msg),
+            wanted=wanted,
         )
         hook.before_node(node_id=node.node_id, node_type=node.type_name, cache_key=key)
         start = time.perf_counter()

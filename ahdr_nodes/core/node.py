@@ -177,17 +177,25 @@ def _coerce_scalar(kind: type, value: Any, item: type | None = None) -> Any:
 
 
 class NodeContext:
-    """What a running node may use besides its inputs: progress and messages."""
+    """What a running node may use besides its inputs: progress, messages, and
+    which of its outputs anything reads (``wanted``), so costly optional outputs
+    can be skipped (returned as None) when nothing consumes them."""
 
     def __init__(
         self,
         node_id: str,
         on_progress: Callable[[str, int, int | None, str], None] | None = None,
         on_message: Callable[[str, str, str], None] | None = None,
+        wanted: frozenset[str] | None = None,
     ) -> None:
         self.node_id = node_id
+        self.wanted = wanted
         self._on_progress = on_progress
         self._on_message = on_message
+
+    def wants(self, output: str) -> bool:
+        """Whether a consumer or a run target reads ``output`` (True if unknown)."""
+        return self.wanted is None or output in self.wanted
 
     def progress(self, done: int, total: int | None = None, desc: str = "") -> None:
         """Report ``done`` of ``total`` work items (tiles, batches, frames)."""

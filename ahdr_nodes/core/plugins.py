@@ -119,7 +119,6 @@ class Plugins:
             info.error = f"{type(exc).__name__}: {exc}"
             self.pm.unregister(plugin)
 
-
     def add_commands(self, cli: Any) -> None:
         """Let every plugin add CLI commands; a failing one is recorded, not raised."""
         for impl in self.pm.hook.register_commands.get_hookimpls():

@@ -233,3 +233,35 @@ def test_bench_chain_memory_is_about_two_intermediates():
 
     result = chain_peak_memory(nodes=8, megabytes=4.0)
     assert 1.9 <= result.intermediates_held <= 2.5
+
+
+class TwoOutputs(Node):
+    """Reports which of its outputs the executor says are read."""
+
+    cheap = Output(object)
+    costly = Output(object)
+
+    def run(self, ctx):
+        return {"cheap": 1, "costly": 2 if ctx.wants("costly") else None}
+
+
+def test_nodes_learn_which_outputs_are_read():
+    plugins = load_plugins(builtins=())
+
+    class Nodes:
+        @hookimpl
+        def register_nodes(self, register):
+            register(TwoOutputs)
+            register(MakeBig)
+
+    plugins.add(Nodes(), "two", "1", builtin=False)
+    spec = GraphSpec(
+        [NodeSpec("two", "TwoOutputs"), NodeSpec("use", "MakeBig", {}, {"src": "two.cheap"})]
+    )
+    cache: dict = {}
+    executor = Executor(plugins.hook, cache=cache)
+    graph = validate(spec, plugins.registry)
+    assert executor.run(graph, ["use"]).keys() == {"use.out"}
+    assert {"cheap": 1, "costly": None} in cache.values()  # nobody read "costly"
+    # As a target, every output is read: a new cache key, and "costly" computed.
+    assert executor.run(graph, ["two"]) == {"two.cheap": 1, "two.costly": 2}

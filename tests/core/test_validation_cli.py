@@ -195,7 +195,9 @@ def test_node_user_error_is_one_line_exit_2(tmp_path, ahdr):
 def test_graph_input_may_set_several_params(tmp_path):
     from ahdr_nodes.core.runner import run_graph
 
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
         version: 1
         inputs: {both: [a.value, b.value]}
         outputs: {sum: total.out}
@@ -203,18 +205,22 @@ def test_graph_input_may_set_several_params(tmp_path):
           - {id: a, type: Constant}
           - {id: b, type: Constant}
           - {id: total, type: Add, inputs: {a: a.out, b: b.out}}
-        """)
+        """,
+    )
     assert run_graph(path, ["both=2.5"])["sum"].value == 5.0
 
 
 def test_declared_inputs_and_outputs_are_validated(tmp_path, ahdr):
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
         version: 1
         inputs: {x: a.nope, y: ghost.value}
         outputs: {z: a.missing}
         nodes:
           - {id: a, type: Constant}
-        """)
+        """,
+    )
     result = ahdr("validate", str(path))
     assert result.code == 2
     assert result.err.count("bad-graph-input") == 2
