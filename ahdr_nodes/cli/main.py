@@ -121,7 +121,9 @@ def nodes(as_json: bool) -> None:
         click.echo(f"    in:  {ports_in}\n    out: {ports_out}")
         for pname, param in info["params"].items():
             default = "required" if param["required"] else f"default {param['default']!r}"
-            click.echo(f"    {pname}: {param['type']} ({default})")
+            choices = param.get("choices")
+            options = f"; one of {', '.join(repr(c) for c in choices)}" if choices else ""
+            click.echo(f"    {pname}: {param['type']} ({default}{options})")
 
 
 @cli.command()

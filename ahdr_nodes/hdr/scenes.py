@@ -39,30 +39,38 @@ class Scene:
 
     def overrides(self) -> list[str]:
         """``--set`` overrides that point a graph's declared inputs at this scene."""
-        items = [f"frames={_yaml_list(str(p) for p in self.frames)}"]
+        items = [f"frames={_yaml([str(p) for p in self.frames])}"]
         if self.ev is not None:
-            items.append(f"ev={_yaml_list(str(v) for v in self.ev)}")
+            items.append(f"ev={_yaml(self.ev)}")
         if self.times is not None:
-            items.append(f"times={_yaml_list(str(v) for v in self.times)}")
+            items.append(f"times={_yaml(self.times)}")
         if self.exposure_file is not None:
-            items.append(f"exposure_file={yaml.safe_dump(str(self.exposure_file)).strip()}")
+            items.append(f"exposure_file={_yaml(str(self.exposure_file))}")
         return items
 
 
-def _yaml_list(items) -> str:  # type: ignore[no-untyped-def]
-    return yaml.safe_dump([*items], default_flow_style=True).strip()
+def _yaml(value: object) -> str:
+    """One-line YAML that reads back as ``value`` (quoted where a path needs it)."""
+    return (
+        yaml.safe_dump(value, default_flow_style=True, width=2**31).removesuffix("\n...\n").strip()
+    )
 
 
 def _safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "scene"
 
 
+def _visible(folder: Path) -> list[Path]:
+    """Entries of ``folder`` not hidden: temporaries of atomic writes start with a dot."""
+    return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+
+
 def _frames_in(folder: Path, pattern: str) -> list[Path]:
-    return sorted(
+    return [
         p
-        for p in folder.iterdir()
+        for p in _visible(folder)
         if p.is_file() and p.suffix.lower() in LDR_SUFFIXES and fnmatch.fnmatch(p.name, pattern)
-    )
+    ]
 
 
 def discover_scenes(
@@ -78,22 +86,28 @@ def discover_scenes(
         if source.suffix.lower() not in MANIFEST_SUFFIXES:
             raise UserError(f"{source}: a manifest must be .csv or .yaml")
         return read_manifest(source)
-    folders = sorted(p for p in source.iterdir() if p.is_dir() and _frames_in(p, pattern))
+    folders = [p for p in _visible(source) if p.is_dir() and _frames_in(p, pattern)]
     if folders:
-        return [_scene_folder(folder, pattern) for folder in folders]
+        return [scene_from_folder(folder, pattern) for folder in folders]
     frames = _frames_in(source, pattern)
     if not frames:
         raise UserError(f"{source}: no scene folders and no frames matching {pattern!r}")
     return group_loose_frames(frames, group_size, max_gap_seconds)
 
 
-def _scene_folder(folder: Path, pattern: str) -> Scene:
+def scene_from_folder(folder: Path, pattern: str = DEFAULT_PATTERN) -> Scene:
+    """A scene folder: its frames matching ``pattern``, and its exposure.txt if any."""
+    if not folder.is_dir():
+        raise UserError(f"{folder}: scene folder not found")
+    frames = _frames_in(folder, pattern)
+    if not frames:
+        raise UserError(f"{folder}: no frames matching {pattern!r} in the scene folder")
     exposure = folder / "exposure.txt"
-    return Scene(
-        folder.name,
-        _frames_in(folder, pattern),
-        exposure_file=exposure if exposure.is_file() else None,
-    )
+    return Scene(folder.name, frames, exposure_file=exposure if exposure.is_file() else None)
+
+
+# The old private name, still imported by commands/merge.py until it moves to the public one.
+_scene_folder = scene_from_folder
 
 
 def capture_time(path: Path) -> datetime | None:
@@ -145,7 +159,6 @@ def read_manifest(path: Path) -> list[Scene]:
     YAML: ``scenes: [{name: s1, frames: [a.jpg, b.jpg, c.jpg], ev: [-2, 0, 2]}]``.
     Relative frame paths are relative to the manifest's folder.
     """
-    base = path.parent
     try:
         if path.suffix.lower() == ".csv":
             with path.open(newline="", encoding="utf-8") as handle:
@@ -157,19 +170,7 @@ def read_manifest(path: Path) -> list[Scene]:
                 raise UserError(f"{path}: a YAML manifest needs a 'scenes' list")
     except (OSError, UnicodeDecodeError, yaml.YAMLError, csv.Error) as exc:
         raise UserError(f"{path}: cannot read manifest ({exc})") from None
-    scenes = []
-    for index, entry in enumerate(entries):
-        if not isinstance(entry, dict) or not entry.get("frames"):
-            raise UserError(f"{path}: scene {index + 1} needs 'name' and 'frames'")
-        scenes.append(
-            Scene(
-                _safe_name(str(entry.get("name", f"scene{index + 1:03d}"))),
-                [base / str(frame) for frame in entry["frames"]],
-                ev=_floats(entry.get("ev"), path),
-                times=_floats(entry.get("times"), path),
-                exposure_file=base / entry["exposure_file"] if entry.get("exposure_file") else None,
-            )
-        )
+    scenes = [_manifest_scene(entry, index, path) for index, entry in enumerate(entries)]
     names = [scene.name for scene in scenes]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
@@ -177,13 +178,39 @@ def read_manifest(path: Path) -> list[Scene]:
     return scenes
 
 
-def _floats(values: object, path: Path) -> list[float] | None:
+def _manifest_scene(entry: object, index: int, path: Path) -> Scene:
+    """One manifest entry checked: a list of at least 2 frames, exposures one per frame."""
+    label = f"{path}: scene {index + 1}"
+    if not isinstance(entry, dict):
+        raise UserError(f"{label}: expected a mapping with 'name' and 'frames'")
+    frames = entry.get("frames")
+    if not isinstance(frames, list) or len(frames) < 2:
+        raise UserError(f"{label}: 'frames' must list at least 2 files, got {frames!r}")
+    name = _safe_name(str(entry.get("name", f"scene{index + 1:03d}")))
+    ev = _floats(entry.get("ev"), f"{label} ({name}) ev", len(frames))
+    times = _floats(entry.get("times"), f"{label} ({name}) times", len(frames))
+    exposure_file = entry.get("exposure_file")
+    return Scene(
+        name,
+        [path.parent / str(frame) for frame in frames],
+        ev=ev,
+        times=times,
+        exposure_file=path.parent / str(exposure_file) if exposure_file else None,
+    )
+
+
+def _floats(values: object, label: str, count: int) -> list[float] | None:
     if values is None:
         return None
     try:
-        return [float(v) for v in values]  # type: ignore[union-attr]
+        if not isinstance(values, list):
+            raise TypeError
+        numbers = [float(v) for v in values]
     except (TypeError, ValueError):
-        raise UserError(f"{path}: exposures must be numbers, got {values!r}") from None
+        raise UserError(f"{label}: exposures must be a list of numbers, got {values!r}") from None
+    if len(numbers) != count:
+        raise UserError(f"{label}: {len(numbers)} exposures for {count} frames")
+    return numbers
 
 
 def _csv_entries(rows: list[dict[str, str]], path: Path) -> list[dict]:

@@ -12,58 +12,107 @@ import click
 from tqdm import tqdm
 
 from ahdr_nodes.cli.main import resolve_graph_path
-from ahdr_nodes.core.batch import Job, JobResult, run_batch
+from ahdr_nodes.core.batch import (
+    STATUSES,
+    Job,
+    JobResult,
+    check_scheduler,
+    remove_stale_temps,
+    run_batch,
+)
 from ahdr_nodes.core.errors import UserError
-from ahdr_nodes.core.graph_file import load_graph_file
+from ahdr_nodes.core.graph_file import GraphSpec, load_graph_file
 from ahdr_nodes.core.runner import prepare
 from ahdr_nodes.hdr.io.atomic import atomic_output
-from ahdr_nodes.hdr.io.hdr_files import read_hdr
+from ahdr_nodes.hdr.io.hdr_files import HDR_SUFFIXES, read_hdr
 from ahdr_nodes.hdr.io.ldr_files import read_ldr
 from ahdr_nodes.hdr.scenes import Scene, discover_scenes
 
+# Graph inputs a batch fills per scene: the output file names under OUTPUT_DIR.
 OUTPUT_NAMES = {"output": "{name}.exr", "preview": "{name}_preview.png"}
+REQUIRED_INPUTS = ("frames", "output")
 
 
-def scene_job(scene: Scene, output_dir: Path, declared: set[str], overwrite: bool) -> Job:
-    """The job for one scene: its inputs, plus output names under ``output_dir``."""
-    overrides = scene.overrides()
-    outputs = []
+def scene_job(
+    scene: Scene, output_dir: Path, spec: GraphSpec, overwrite: bool, extra: tuple[str, ...] = ()
+) -> Job:
+    """The job for one scene: ``extra`` overrides, its inputs, its output names."""
+    overrides = [*extra, *scene.overrides()]
+    outputs = {}
     for graph_input, pattern in OUTPUT_NAMES.items():
-        if graph_input in declared:
-            path = output_dir / pattern.format(name=scene.name)
-            overrides.append(f"{graph_input}={json.dumps(str(path))}")
-            outputs.append(str(path))
-    if overwrite and "overwrite" in declared:
+        if graph_input in spec.graph_inputs:
+            path = str(output_dir / pattern.format(name=scene.name))
+            overrides.append(f"{graph_input}={json.dumps(path)}")
+            for target in spec.graph_inputs[graph_input]:
+                outputs[target.partition(".")[0]] = path
+    if overwrite and "overwrite" in spec.graph_inputs:
         overrides.append("overwrite=true")
-    return Job(scene.name, overrides, outputs)
+    return Job(scene.name, overrides, outputs, overwrite=overwrite)
 
 
-def outputs_valid(job: Job) -> bool:
-    """True when every output exists and decodes: such a scene can be skipped."""
-    for output in job.outputs:
-        path = Path(output)
-        try:
-            if path.suffix.lower() in {".exr", ".hdr"}:
-                read_hdr(path)
-            else:
-                read_ldr(path)
-        except UserError:
-            return False
-    return bool(job.outputs)
+def output_valid(path: Path) -> bool:
+    """True when ``path`` exists and decodes as the image its suffix promises."""
+    try:
+        if path.suffix.lower() in HDR_SUFFIXES:
+            read_hdr(path)
+        else:
+            read_ldr(path)
+    except UserError:
+        return False
+    return True
+
+
+def plan_jobs(jobs: list[Job], resume: bool, overwrite: bool) -> tuple[list[Job], list[JobResult]]:
+    """Split jobs into those to run and those settled already (skipped or failed).
+
+    Without --resume or --overwrite an existing output stops the whole batch
+    before any work. With --resume a scene whose outputs all exist and decode is
+    skipped; one with an output that exists but does not decode is failed (only
+    --overwrite replaces files); the rest run and make only what is missing.
+    """
+    if overwrite:
+        return jobs, []
+    existing = [Path(p) for job in jobs for p in job.outputs.values() if Path(p).exists()]
+    if existing and not resume:
+        raise UserError(
+            f"{existing[0]}: already exists ({len(existing)} outputs in all); "
+            "pass --resume to keep them or --overwrite to replace them"
+        )
+    todo, settled = [], []
+    for job in jobs:
+        files = [Path(p) for p in dict.fromkeys(job.outputs.values())]
+        broken = [p for p in files if p.exists() and not output_valid(p)]
+        if broken:
+            message = (
+                f"{broken[0]}: exists but is not a valid image (pass --overwrite to replace it)"
+            )
+            settled.append(JobResult(job.name, "failed", error=message, attempts=0))
+        elif files and all(p.exists() for p in files):
+            settled.append(
+                JobResult(job.name, "skipped", outputs=list(map(str, files)), attempts=0)
+            )
+        else:
+            todo.append(job)
+    return todo, settled
 
 
 def write_reports(results: list[JobResult], json_path: Path) -> Path:
     """Write the per-scene report as JSON and CSV (atomically); return the CSV path."""
     rows = [result.to_json() for result in sorted(results, key=lambda r: r.name)]
     with atomic_output(json_path, overwrite=True) as temp:
-        temp.write_text(json.dumps(rows, indent=2))
+        temp.write_text(json.dumps(rows, indent=2) + "\n")
     csv_path = json_path.with_suffix(".csv")
+    fields = list(JobResult.__dataclass_fields__)
     with atomic_output(csv_path, overwrite=True) as temp, temp.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["name"])
+        writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
         for row in rows:
             writer.writerow({**row, "outputs": ";".join(row["outputs"])})
     return csv_path
+
+
+def _counts(results: list[JobResult]) -> dict[str, int]:
+    return {status: sum(r.status == status for r in results) for status in STATUSES}
 
 
 @click.command()
@@ -72,7 +121,7 @@ def write_reports(results: list[JobResult], json_path: Path) -> Path:
 @click.argument("output_dir", type=click.Path(path_type=Path))
 @click.option("--pattern", default="*", show_default=True, help="Glob for frame file names.")
 @click.option("--group-size", type=int, help="Loose frames: this many consecutive files a bracket.")
-@click.option("--workers", default=1, show_default=True, help="Worker processes.")
+@click.option("--workers", default=1, show_default=True, help="Worker processes (processes).")
 @click.option(
     "--scheduler",
     default="processes",
@@ -81,6 +130,13 @@ def write_reports(results: list[JobResult], json_path: Path) -> Path:
 )
 @click.option("--resume", is_flag=True, help="Skip scenes whose outputs exist and are valid.")
 @click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="NODE.PARAM=VALUE",
+    help="Override a param for every scene (as in `ahdr run`). Repeatable.",
+)
 @click.option(
     "--report",
     type=click.Path(path_type=Path),
@@ -96,33 +152,32 @@ def batch(
     scheduler: str,
     resume: bool,
     overwrite: bool,
+    overrides: tuple[str, ...],
     report: Path | None,
 ) -> None:
     """Run GRAPH on every scene in INPUT_DIR, writing results to OUTPUT_DIR.
 
     INPUT_DIR holds Kalantari-style scene folders (frames + exposure.txt), or
     loose frames (grouped by EXIF capture time, or by --group-size), or it is a
-    CSV/YAML manifest. The graph must declare the inputs `frames` and `output`.
+    CSV/YAML manifest. The graph must declare the inputs `frames` and `output`
+    (and may declare `ev`, `times`, `exposure_file`, `preview`, `overwrite`).
+    Exit status 2 when any scene failed; the report says which and why.
     """
+    check_scheduler(scheduler)
     graph_path = resolve_graph_path(graph)
-    declared = set(load_graph_file(graph_path).graph_inputs)
-    missing = {"frames", "output"} - declared
+    spec = load_graph_file(graph_path)
+    missing = [name for name in REQUIRED_INPUTS if name not in spec.graph_inputs]
     if missing:
         raise UserError(
             f"{graph_path}: a batch graph must declare inputs "
-            f"{', '.join(sorted(missing))} (see docs/graph-format.md)"
+            f"{', '.join(missing)} (see docs/batch.md)"
         )
     scenes = discover_scenes(input_dir, pattern, group_size)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    jobs = [scene_job(scene, output_dir, declared, overwrite) for scene in scenes]
+    jobs = [scene_job(scene, output_dir, spec, overwrite, overrides) for scene in scenes]
     prepare(graph_path, jobs[0].overrides)  # a graph error fails once, before any work
-    results: list[JobResult] = []
-    todo = []
-    for job in jobs:
-        if resume and not overwrite and outputs_valid(job):
-            results.append(JobResult(job.name, "skipped", outputs=job.outputs, attempts=0))
-        else:
-            todo.append(job)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(p for job in jobs for p in job.outputs.values())
+    todo, results = plan_jobs(jobs, resume, overwrite)
     bar = tqdm(
         total=len(jobs),
         initial=len(results),
@@ -131,12 +186,12 @@ def batch(
         disable=not sys.stderr.isatty(),
         file=sys.stderr,
     )
+    bar.set_postfix(_counts(results))
     start = time.perf_counter()
 
     def record(result: JobResult) -> None:
         results.append(result)
-        counts = {s: sum(r.status == s for r in results) for s in ("done", "failed", "skipped")}
-        bar.set_postfix(counts)
+        bar.set_postfix(_counts(results))
         bar.update(1)
         if result.status == "failed":
             tqdm.write(f"failed: {result.name}: {result.error}", file=sys.stderr)
@@ -145,15 +200,16 @@ def batch(
         run_batch(graph_path, todo, scheduler, workers, record)
     finally:
         bar.close()
+    # a worker killed mid-write leaves its temporary file; nothing writes any more
+    remove_stale_temps(p for job in todo for p in job.outputs.values())
     elapsed = time.perf_counter() - start
     csv_path = write_reports(results, report or output_dir / "batch_report.json")
-    done = sum(r.status == "done" for r in results)
-    failed = sum(r.status == "failed" for r in results)
-    skipped = sum(r.status == "skipped" for r in results)
-    rate = 60 * done / elapsed if elapsed > 0 else 0.0
+    counts = _counts(results)
+    rate = 60 * counts["done"] / elapsed if elapsed > 0 else 0.0
     click.echo(
-        f"{done} done, {failed} failed, {skipped} skipped of {len(jobs)} scenes in "
-        f"{elapsed:.1f} s ({rate:.1f} scenes/min); report: {csv_path.with_suffix('.json')}"
+        f"{counts['done']} done, {counts['failed']} failed, {counts['skipped']} skipped "
+        f"of {len(jobs)} scenes in {elapsed:.1f} s ({rate:.1f} scenes/min); "
+        f"report: {csv_path.with_suffix('.json')}"
     )
-    if failed:
-        raise UserError(f"{failed} of {len(jobs)} scenes failed (see the report)")
+    if counts["failed"]:
+        raise UserError(f"{counts['failed']} of {len(jobs)} scenes failed (see the report)")

@@ -1,9 +1,10 @@
-"""The HDR plugin's nodes, part 1: load, align, linearise, classical merges, tonemap, save."""
+"""The HDR plugin's nodes: load, align, linearise, AHDRNet, classical merges, tonemap, save."""
 
 from ahdr_nodes.hdr.nodes.align import FlowAlign, MTBAlign, NoAlign
 from ahdr_nodes.hdr.nodes.classical import DebevecMerge, MertensFusion, ReferenceOnly
 from ahdr_nodes.hdr.nodes.linearise import Linearise
 from ahdr_nodes.hdr.nodes.load import LoadBracket, LoadScene
+from ahdr_nodes.hdr.nodes.network import Attention, Merge, VisualiseAttention
 from ahdr_nodes.hdr.nodes.save import SaveHDR, SaveImage
 from ahdr_nodes.hdr.nodes.tonemap import Tonemap
 
@@ -17,6 +18,9 @@ NODES = [
     DebevecMerge,
     MertensFusion,
     ReferenceOnly,
+    Attention,
+    Merge,
+    VisualiseAttention,
     Tonemap,
     SaveHDR,
     SaveImage,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+
 from ahdr_nodes import Input, Node, Output, Param, UserError, hookimpl
 
 
@@ -64,7 +67,31 @@ class Describe(Node):
         return {"text": Text(f"{number.value:g}")}
 
 
+class KillWorkerOnce(Node):
+    """Fault injection for batch tests: the first run anywhere SIGKILLs its own process.
+
+    The first run creates ``marker`` (atomically, holding its process id) and
+    kills the process it runs in; every later run, in any process, passes its
+    input through.
+    """
+
+    cacheable = False
+    value = Input(object)
+    passed = Output(object)
+    marker = Param(str, doc="file whose creation claims the one kill")
+
+    def run(self, ctx, value):
+        try:
+            handle = os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            return {"passed": value}
+        os.write(handle, str(os.getpid()).encode())
+        os.close(handle)
+        os.kill(os.getpid(), signal.SIGKILL)
+        raise AssertionError("SIGKILL did not stop the process")
+
+
 @hookimpl
 def register_nodes(register):
-    for node_class in (Constant, Add, ReadNumber, Describe):
+    for node_class in (Constant, Add, ReadNumber, Describe, KillWorkerOnce):
         register(node_class)

@@ -1,0 +1,66 @@
+"""``ahdr eval``: score merge graphs against ground truth on Kalantari-layout scenes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from ahdr_nodes.cli.main import resolve_graph_path
+from ahdr_nodes.core.errors import UserError
+from ahdr_nodes.hdr.evaluate import evaluate, format_report, report_json, summarise
+from ahdr_nodes.hdr.io.atomic import atomic_output
+
+
+def resolve_eval_graph(name: str) -> Path:
+    """A graph file or bundled name; ``reference-only`` also finds reference_only.yaml."""
+    try:
+        return resolve_graph_path(name)
+    except UserError:
+        if "-" not in name:
+            raise
+        return resolve_graph_path(name.replace("-", "_"))
+
+
+@click.command(name="eval")
+@click.argument("data_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--graph",
+    "graphs",
+    multiple=True,
+    required=True,
+    help="A graph file or bundled graph name (debevec, reference_only, ...). Repeatable.",
+)
+@click.option("--json", "json_path", type=click.Path(path_type=Path), help="Also write a report.")
+@click.option("--limit", type=click.IntRange(min=1), help="Only the first N scenes (by name).")
+def eval_command(
+    data_dir: Path, graphs: tuple[str, ...], json_path: Path | None, limit: int | None
+) -> None:
+    """Run each GRAPH on each scene of DATA_DIR and print PSNR-mu, PSNR-L and SSIM-mu.
+
+    DATA_DIR holds Kalantari-layout scene folders (.tif frames, exposure.txt,
+    HDRImg.hdr), e.g. from `ahdr data synth`. Each graph must declare the inputs
+    `frames` and `exposure_file` and an output `hdr`; it runs only up to its HDR
+    result, so nothing is written. Means are given over all scenes and, for
+    synthetic scenes, over static and dynamic ones apart.
+    """
+    resolved = {name: resolve_eval_graph(name) for name in dict.fromkeys(graphs)}
+    bar = tqdm(unit="run", desc="eval", disable=not sys.stderr.isatty())
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        scores = evaluate(data_dir, resolved, limit, progress)
+    finally:
+        bar.close()
+    summaries = summarise(scores)
+    click.echo(format_report(scores, summaries))
+    if json_path is not None:
+        report = report_json(data_dir, resolved, scores, summaries)
+        with atomic_output(json_path, overwrite=True) as temp:
+            temp.write_text(json.dumps(report, indent=2) + "\n")

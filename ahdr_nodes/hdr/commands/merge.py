@@ -1,0 +1,128 @@
+"""``ahdr merge``: the one-command main job, running a graph file on one bracket."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ahdr_nodes.cli.main import resolve_graph_path
+from ahdr_nodes.core.errors import UserError
+from ahdr_nodes.core.graph_file import load_graph_file
+from ahdr_nodes.core.runner import run_graph
+from ahdr_nodes.hdr.scenes import Scene
+from ahdr_nodes.hdr.scenes import _scene_folder as scene_from_folder  # TEMP: rename pending
+
+
+def _numbers(values: tuple[str, ...], option: str) -> list[float] | None:
+    """``--ev -2,0,2`` or ``--ev -2 --ev 0 --ev 2`` -> [-2.0, 0.0, 2.0]."""
+    if not values:
+        return None
+    try:
+        return [float(part) for value in values for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise UserError(f"{option} {','.join(values)}: expected numbers") from None
+
+
+def merge_overrides(
+    scene: Scene,
+    output: Path,
+    preview: Path | None,
+    declared: set[str],
+    settings: dict[str, str | None],
+    overwrite: bool,
+) -> list[str]:
+    """``--set`` overrides for the graph's declared inputs; refuse ones it lacks."""
+    overrides = scene.overrides()
+    wanted = {"output": str(output), "preview": str(preview) if preview else None, **settings}
+    for name, value in wanted.items():
+        if value is None:
+            continue
+        if name not in declared:
+            raise UserError(
+                f"the graph does not declare the input {name!r} "
+                f"(it declares: {', '.join(sorted(declared))})"
+            )
+        overrides.append(f"{name}={json.dumps(value)}")
+    if overwrite:
+        overrides.append("overwrite=true")
+    return overrides
+
+
+@click.command()
+@click.argument("frames", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--ev", multiple=True, help="Exposure values in stops, e.g. --ev -2,0,2.")
+@click.option(
+    "--times", multiple=True, help="Exposure times in seconds, e.g. --times 0.01,0.04,0.16."
+)
+@click.option(
+    "--exposure-file",
+    type=click.Path(path_type=Path),
+    help="A file with one EV per line (Kalantari exposure.txt).",
+)
+@click.option(
+    "--scene",
+    type=click.Path(path_type=Path),
+    help="A Kalantari scene folder (.tif frames + exposure.txt) instead of FRAMES.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Output HDR image (.exr or .hdr).",
+)
+@click.option("--preview", type=click.Path(path_type=Path), help="Also write a tonemapped preview.")
+@click.option("--graph", default="ahdrnet", show_default=True, help="Graph name or file.")
+@click.option("--weights", help="builtin, random (untrained, tests only) or a .safetensors file.")
+@click.option(
+    "--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Where the network runs."
+)
+@click.option("--dtype", type=click.Choice(["float32", "bfloat16", "float16"]))
+@click.option("--overwrite", is_flag=True, help="Replace existing output files.")
+def merge(
+    frames: tuple[Path, ...],
+    ev: tuple[str, ...],
+    times: tuple[str, ...],
+    exposure_file: Path | None,
+    scene: Path | None,
+    output: Path,
+    preview: Path | None,
+    graph: str,
+    weights: str | None,
+    device: str | None,
+    dtype: str | None,
+    overwrite: bool,
+) -> None:
+    """Merge a bracket of FRAMES (any order) into one HDR image.
+
+    Exposures come from --times, --ev, --exposure-file or the frames' EXIF, in
+    that order of precedence.
+    """
+    if scene is not None:
+        if frames:
+            raise UserError("give either FRAMES or --scene, not both")
+        bracket = scene_from_folder(scene)
+    elif len(frames) < 2:
+        raise UserError(f"a bracket needs at least 2 frames, got {len(frames)}")
+    else:
+        bracket = Scene("merge", list(frames))
+    bracket.ev = _numbers(ev, "--ev") or bracket.ev
+    bracket.times = _numbers(times, "--times") or bracket.times
+    bracket.exposure_file = exposure_file or bracket.exposure_file
+    graph_path = resolve_graph_path(graph)
+    spec = load_graph_file(graph_path)
+    settings = {"weights": weights, "device": device, "dtype": dtype}
+    overrides = merge_overrides(
+        bracket, output, preview, set(spec.graph_inputs), settings, overwrite
+    )
+    targets = [
+        spec.graph_outputs[name].split(".")[0]
+        for name in ("hdr", "preview")
+        if name in spec.graph_outputs and (name == "hdr" or preview is not None)
+    ]
+    if not targets:
+        raise UserError(f"{graph_path}: declares no 'hdr' output to merge into")
+    run_graph(spec, overrides, targets=targets)
+    click.echo(f"wrote {output}" + (f" and {preview}" if preview else ""))

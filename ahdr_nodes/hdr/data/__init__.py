@@ -1,0 +1,1 @@
+"""Training and evaluation data: synthetic brackets from real HDR, and the Kalantari layout."""

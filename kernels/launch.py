@@ -1,0 +1,54 @@
+"""Launch settings shared by the DRDB kernels: tile shape, warps, grid, dot precision."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+
+BORDER = 2  # zero border of the block buffer: the padding of a dilation-2 3x3 conv
+
+# triton.jit reads TRITON_INTERPRET when a kernel is defined, so this module-level
+# flag agrees with how the kernels imported next to it were built.
+INTERPRETING = os.environ.get("TRITON_INTERPRET", "0") == "1"
+
+
+@dataclass(frozen=True)
+class TileConfig:
+    """Tile of output pixels per program (BLOCK_H x BLOCK_W, a power of two >= 16)
+    and the Triton launch options; explicit so a GPU script can sweep them without
+    autotuning, which needs a GPU."""
+
+    block_h: int = 8
+    block_w: int = 16
+    num_warps: int = 4
+    num_stages: int = 3
+
+    def __post_init__(self) -> None:
+        pixels = self.block_h * self.block_w
+        if pixels < 16 or pixels & (pixels - 1) or self.block_w & (self.block_w - 1):
+            raise ValueError(
+                f"TileConfig: block {self.block_h}x{self.block_w} must be powers of two "
+                "with at least 16 pixels"
+            )
+
+
+def tile_grid(
+    batch: int, height: int, width: int, config: TileConfig
+) -> tuple[tuple[int, int], int]:
+    """Grid (tiles, batch) covering the image, and the number of tiles per row."""
+    tiles_h = -(-height // config.block_h)
+    tiles_w = -(-width // config.block_w)
+    return (tiles_h * tiles_w, batch), tiles_w
+
+
+def dot_settings(dtype: torch.dtype) -> tuple[bool, str]:
+    """(upcast tiles to fp32 before tl.dot, tl.dot input precision) for a buffer dtype.
+
+    The interpreter computes bf16 dots wrongly, so it gets fp32 tiles. fp32 buffers
+    use IEEE products: tf32 would break the reference tolerance.
+    """
+    upcast = INTERPRETING and dtype == torch.bfloat16
+    precision = "ieee" if dtype == torch.float32 else "tf32"
+    return upcast, precision
