@@ -9,6 +9,7 @@ consumer has run, so a long chain holds about two intermediates at a time.
 from __future__ import annotations
 
 import contextlib
+import graphlib
 import hashlib
 import json
 import time
@@ -77,7 +78,11 @@ class Executor:
         self.cache = cache
 
     def needed(self, graph: ValidGraph, targets: list[str] | None = None) -> list[str]:
-        """The target nodes and their ancestors, in execution order."""
+        """The target nodes and their ancestors, in execution order.
+
+        Within the topological order, nodes with side effects (writers) run as
+        late as possible, so a failure anywhere else leaves no output behind.
+        """
         deps = dependencies(graph.spec)
         wanted: set[str] = set()
         stack = list(targets if targets is not None else graph.targets)
@@ -86,7 +91,20 @@ class Executor:
             if node_id not in wanted:
                 wanted.add(node_id)
                 stack.extend(deps[node_id])
-        return [node_id for node_id in graph.order if node_id in wanted]
+        sorter = graphlib.TopologicalSorter({n: deps[n] for n in wanted})
+        sorter.prepare()
+        position = {node_id: i for i, node_id in enumerate(graph.order)}
+        order: list[str] = []
+        ready: list[str] = []
+        while sorter.is_active():
+            ready = sorted([*ready, *sorter.get_ready()], key=position.__getitem__)
+            pure = [n for n in ready if graph.classes[n].cacheable]
+            step = pure or ready[:1]
+            for node_id in step:
+                order.append(node_id)
+                sorter.done(node_id)
+            ready = [n for n in ready if n not in step]
+        return order
 
     def run(self, graph: ValidGraph, targets: list[str] | None = None) -> dict[str, Any]:
         """Run what ``targets`` (default: the graph's) need.
@@ -97,11 +115,14 @@ class Executor:
         target_ids = list(targets if targets is not None else graph.targets)
         plan = self.needed(graph, target_ids)
         remaining, wanted = self._consumers(graph, plan, target_ids)
+        nodes = {node_id: self._instantiate(graph, node_id) for node_id in plan}
+        for node in nodes.values():
+            node.preflight()
         values: dict[str, dict[str, Any]] = {}
         keys: dict[str, str] = {}
         with _inference_mode():
             for node_id in plan:
-                node = self._instantiate(graph, node_id)
+                node = nodes.pop(node_id)
                 links = graph.upstream(node_id)
                 upstream = {p: (keys[r.node], r.port) for p, r in links.items()}
                 key = cache_key(node, upstream, wanted[node_id])

@@ -275,6 +275,15 @@ class Node(ABC):
     def run(self, ctx: NodeContext, **inputs: Any) -> Mapping[str, Any]:
         """Compute the outputs (a mapping from output port name to value)."""
 
+    def preflight(self) -> None:
+        """Checks that need no inputs, run for every planned node before any runs.
+
+        Raise UserError here for what is knowable up front (an output file that
+        exists, a folder that cannot be written), so a doomed run writes nothing.
+        The base class has nothing to check.
+        """
+        return None
+
     def fingerprint(self) -> str:
         """Extra cache-key material for what the params do not show.
 

@@ -265,3 +265,57 @@ def test_nodes_learn_which_outputs_are_read():
     assert {"cheap": 1, "costly": None} in cache.values()  # nobody read "costly"
     # As a target, every output is read: a new cache key, and "costly" computed.
     assert executor.run(graph, ["two"]) == {"two.cheap": 1, "two.costly": 2}
+
+
+class Writer(Node):
+    """A side-effect node: it must run after every pure node that is ready."""
+
+    cacheable = False
+    src = Input(object, optional=True)
+    out = Output(object)
+
+    def run(self, ctx, src):
+        return {"out": src}
+
+
+class Refuser(Node):
+    """Fails its preflight check, so nothing in the graph may run."""
+
+    out = Output(object)
+
+    def preflight(self):
+        from ahdr_nodes import UserError
+
+        raise UserError("refused up front")
+
+    def run(self, ctx):
+        return {"out": 0}
+
+
+def test_writers_run_last_and_preflight_runs_before_anything():
+    plugins = load_plugins(builtins=())
+
+    class Nodes:
+        @hookimpl
+        def register_nodes(self, register):
+            for cls in (Writer, Refuser, MakeBig):
+                register(cls)
+
+    plugins.add(Nodes(), "writers", "1", builtin=False)
+    spec = GraphSpec(
+        [
+            NodeSpec("a", "MakeBig"),
+            NodeSpec("write_a", "Writer", {}, {"src": "a.out"}),
+            NodeSpec("b", "MakeBig", {}, {"src": "a.out"}),
+            NodeSpec("write_b", "Writer", {}, {"src": "b.out"}),
+        ]
+    )
+    executor = Executor(plugins.hook)
+    assert executor.needed(validate(spec, plugins.registry)) == ["a", "b", "write_a", "write_b"]
+    spec.nodes.append(NodeSpec("refuse", "Refuser"))
+    recorder = Recorder()
+    from ahdr_nodes import UserError
+
+    with registered(plugins, recorder), pytest.raises(UserError, match="refused up front"):
+        executor.run(validate(spec, plugins.registry))
+    assert recorder.ran == []

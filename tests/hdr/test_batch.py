@@ -152,9 +152,10 @@ def test_a_killed_run_leaves_no_truncated_file_and_resume_completes_it(tmp_path)
     )
     assert killed.returncode == -9
     assert not (out / "batch_report.json").exists()
-    for path in out.iterdir():
-        if not path.name.startswith("."):
-            (read_hdr if path.suffix == ".exr" else read_ldr)(path)  # complete, or absent
+    # killed between the first scene's EXR and its preview: what is there is complete
+    assert sorted(p.name for p in out.iterdir()) == ["001.exr"]
+    read_hdr(out / "001.exr")
+    first_exr = (out / "001.exr").stat().st_mtime_ns
     # what a writer killed mid-write leaves behind: a hidden partial temporary
     (out / ".002.exr.k1ll3d.exr").write_bytes(b"\x76\x2f\x31\x01 partial")
 
@@ -165,6 +166,7 @@ def test_a_killed_run_leaves_no_truncated_file_and_resume_completes_it(tmp_path)
     for name in ("001", "002", "003"):
         read_hdr(out / f"{name}.exr")
         read_ldr(out / f"{name}_preview.png")
+    assert (out / "001.exr").stat().st_mtime_ns == first_exr  # only the missing preview was made
     assert not list(out.glob(".*")), "a temporary file was left behind"
 
 

@@ -174,10 +174,6 @@ def test_existing_output_without_overwrite(tmp_path, ahdr):
     assert existing.read_bytes() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SaveHDR writes the EXR before the preview's SaveImage fails: no up-front check",
-)
 @pytest.mark.parametrize("preview_blocked_by", ["existing file", "file as folder"])
 def test_unwritable_preview_leaves_no_exr_behind(tmp_path, ahdr, preview_blocked_by):
     frames = write_frames(tmp_path)

@@ -68,6 +68,7 @@ def test_find_and_load_a_folder_of_hdr_files(tmp_path):
     write_hdr(tmp_path / "b.exr", image)
     write_hdr(tmp_path / "a.hdr", image)
     (tmp_path / "notes.txt").write_text("not an image")
+    (tmp_path / "._b.exr").write_bytes(b"resource fork of a copied file")
     files = find_hdr_files(tmp_path)
     assert [p.name for p in files] == ["a.hdr", "b.exr"]
     loaded = load_sources(files)

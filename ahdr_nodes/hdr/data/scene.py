@@ -18,6 +18,15 @@ import numpy as np
 from ahdr_nodes.hdr.data.projection import equirect_to_perspective
 from ahdr_nodes.hdr.data.sources import HDRSource
 
+# Limits of the hand-held camera motion, relative to the output size (turn in
+# degrees). Together they move an output corner by at most about 0.13 of the size,
+# within the canvas margin of MARGIN_FRACTION.
+MAX_SHIFT = 0.05
+MAX_TURN_DEGREES = 2.0
+MAX_ZOOM = 0.02
+MAX_TILT = 0.02
+MARGIN_FRACTION = 0.15
+
 # Plain crops are scaled by at most this much down (more would alias) and never up
 # unless the source is smaller than the crop.
 MIN_CROP_SCALE = 0.5
@@ -79,7 +88,8 @@ def soft_mask(size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
         (width, height),
         interpolation=cv2.INTER_CUBIC,
     )
-    edge = rng.uniform(1.0, 4.0) * 2.0 / min(height, width)
+    # an edge 1 to 4 pixels wide, and never so wide that a small blob has no solid core
+    edge = min(rng.uniform(1.0, 4.0) * 2.0 / min(height, width), 0.3)
     alpha = np.clip((0.9 - radius + wobble) / edge, 0.0, 1.0)
     return alpha[..., None]
 
@@ -146,20 +156,29 @@ def composite(background: np.ndarray, layers: Sequence[Layer], frame: int) -> np
     return canvas
 
 
-def camera_homography(canvas: tuple[int, int], margin: int, rng: np.random.Generator) -> np.ndarray:
-    """A small hand-held camera motion about the canvas centre: shift, turn, zoom, tilt.
+def canvas_margin(output: tuple[int, int]) -> int:
+    """The border around the output window that the largest camera motion can reveal."""
+    return math.ceil(MARGIN_FRACTION * max(output))
 
-    Shifts stay within half the margin, so warped frames keep defined content.
+
+def camera_homography(output: tuple[int, int], margin: int, rng: np.random.Generator) -> np.ndarray:
+    """A small hand-held camera motion about the window centre: shift, turn, zoom, tilt.
+
+    Maps canvas coordinates (output window plus ``margin`` on each side) to
+    canvas coordinates. Each component is drawn from a normal and clipped to its
+    limit (MAX_*); the limits together keep every output pixel's source inside
+    the canvas, so warped frames never show invented borders.
     """
-    height, width = canvas
-    extent = max(height, width) - 2 * margin
-    shift = np.clip(rng.normal(0.0, 0.02 * extent, 2), -margin / 2, margin / 2)
-    angle = math.radians(float(np.clip(rng.normal(0.0, 1.0), -3.0, 3.0)))
-    zoom = math.exp(float(np.clip(rng.normal(0.0, 0.01), -0.03, 0.03)))
-    tilt = rng.normal(0.0, 0.02 / extent, 2)
-    cos, sin = zoom * math.cos(angle), zoom * math.sin(angle)
+    height, width = output
+    extent = max(height, width)
+    shift = np.clip(rng.normal(0.0, MAX_SHIFT / 2, 2), -MAX_SHIFT, MAX_SHIFT) * extent
+    turn = np.clip(rng.normal(0.0, MAX_TURN_DEGREES / 2), -MAX_TURN_DEGREES, MAX_TURN_DEGREES)
+    zoom = math.exp(float(np.clip(rng.normal(0.0, MAX_ZOOM / 2), -MAX_ZOOM, MAX_ZOOM)))
+    tilt = np.clip(rng.normal(0.0, MAX_TILT / 2, 2), -MAX_TILT, MAX_TILT) / extent
+    cos, sin = zoom * math.cos(math.radians(turn)), zoom * math.sin(math.radians(turn))
     centred = np.array([[cos, -sin, shift[0]], [sin, cos, shift[1]], [tilt[0], tilt[1], 1.0]])
-    to_centre = np.array([[1.0, 0.0, -width / 2], [0.0, 1.0, -height / 2], [0.0, 0.0, 1.0]])
+    centre_x, centre_y = margin + width / 2, margin + height / 2
+    to_centre = np.array([[1.0, 0.0, -centre_x], [0.0, 1.0, -centre_y], [0.0, 0.0, 1.0]])
     return np.linalg.inv(to_centre) @ centred @ to_centre
 
 

@@ -64,7 +64,11 @@ def find_hdr_files(source: str | os.PathLike[str] | Iterable[str | os.PathLike[s
     if isinstance(source, (str, os.PathLike)):
         folder = Path(source)
         if folder.is_dir():
-            files = sorted(p for p in folder.iterdir() if p.suffix.lower() in HDR_SUFFIXES)
+            files = sorted(
+                p
+                for p in folder.iterdir()
+                if p.suffix.lower() in HDR_SUFFIXES and not p.name.startswith(".")
+            )
             if not files:
                 raise UserError(f"{folder}: no .exr or .hdr files in this folder")
             return files

@@ -26,6 +26,7 @@ from ahdr_nodes.core.errors import UserError
 from ahdr_nodes.hdr.data.camera import Sensor, capture
 from ahdr_nodes.hdr.data.scene import (
     camera_homography,
+    canvas_margin,
     composite,
     render_frame,
     sample_layers,
@@ -141,7 +142,7 @@ def synthesise_example(
     turns = int(augment_rng.integers(4)) if config.augment else 0
     mirror = bool(augment_rng.random() < 0.5) if config.augment else False
     output = config.size[::-1] if turns % 2 else config.size
-    margin = math.ceil(0.1 * max(output))
+    margin = canvas_margin(output)
     canvas_size = (output[0] + 2 * margin, output[1] + 2 * margin)
 
     background = sample_view(source, canvas_size, view_rng, config.perspective_probability)
@@ -150,7 +151,7 @@ def synthesise_example(
     )
     camera_moves = dynamic and (not layers or motion_rng.random() < CAMERA_MOTION_PROBABILITY)
     homographies = [
-        camera_homography(canvas_size, margin, motion_rng)
+        camera_homography(output, margin, motion_rng)
         if camera_moves and index != reference
         else None
         for index in range(config.frames)
@@ -169,8 +170,8 @@ def synthesise_example(
     frames = capture(radiance, times, sensor, camera_rng)
     ground_truth = radiance[reference]
 
-    frames = _orient(frames, turns, mirror)
-    ground_truth = _orient(ground_truth[None], turns, mirror)[0]
+    frames = orient(frames, turns, mirror)
+    ground_truth = orient(ground_truth[None], turns, mirror)[0]
     return Example(
         frames=list(frames),
         times=times,
@@ -252,7 +253,7 @@ def _log_uniform(rng: np.random.Generator, bounds: tuple[float, float]) -> float
     return float(math.exp(rng.uniform(math.log(low), math.log(high))))
 
 
-def _orient(images: np.ndarray, turns: int, mirror: bool) -> np.ndarray:
+def orient(images: np.ndarray, turns: int, mirror: bool) -> np.ndarray:
     """Turn (N, H, W, C) images by ``turns`` quarter turns, then mirror left-right."""
     images = np.rot90(images, turns, axes=(1, 2))
     if mirror:

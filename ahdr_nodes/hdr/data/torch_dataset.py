@@ -1,28 +1,31 @@
-"""Synthetic brackets as a torch Dataset for training.
+"""Training data as torch Datasets: synthetic brackets, and crops of scene folders.
 
-Example ``index`` is drawn from a generator seeded with (seed, index) alone
-(synth.example_rng, as `ahdr data synth` uses for scene ``index``), so
-the data do not depend on how many DataLoader workers or DDP ranks share the
-work, nor on the order they ask in: worker-safe without any worker_init_fn, and
-a run resumed at step k sees exactly the examples it would have seen.
-"""
+Both yield (inputs, ground truth): inputs (frames, 6, H, W) as network_inputs
+builds them, ground truth (3, H, W), float32. Item ``index`` is drawn from a
+generator seeded with (seed, index) alone (synth.example_rng, which `ahdr data
+synth` also uses for scene ``index``), so the data do not depend on how many
+DataLoader workers or DDP ranks share the work, nor on the order they ask in:
+worker-safe without any worker_init_fn, and a run resumed at step k sees exactly
+the examples it would have seen."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
-import cv2
 import numpy as np
 import torch
-from torch.utils.data import Dataset, get_worker_info
+from torch.utils.data import Dataset
 
 from ahdr_nodes.core.errors import UserError
+from ahdr_nodes.hdr.data.kalantari import GROUND_TRUTH_FILE, list_scenes, read_scene
 from ahdr_nodes.hdr.data.sources import HDRSource
 from ahdr_nodes.hdr.data.synth import (
     DEFAULT_CONFIG,
     Example,
     SynthConfig,
     example_rng,
+    orient,
     synthesise_example,
 )
 
@@ -48,6 +51,11 @@ class SyntheticBracketDataset(Dataset):
     inputs: (frames, 6, H, W) float32 (see network_inputs); ground truth: (3, H, W)
     float32. For training longer than one pass without repeating examples, make
     ``length`` steps x batch size.
+
+    With several DataLoader workers, call cv2.setNumThreads(1) in the main process
+    before they start: each worker then runs OpenCV on one thread instead of
+    starting a pool as large as the machine (calling it inside a forked worker can
+    deadlock OpenCV).
     """
 
     def __init__(
@@ -78,11 +86,62 @@ class SyntheticBracketDataset(Dataset):
         return synthesise_example(self.sources, example_rng(self.seed, index), self.config)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        if get_worker_info() is not None and cv2.getNumThreads() != 1:
-            # a worker process is one of many: OpenCV's own thread pool per worker
-            # oversubscribes the cores and cuts throughput several times over
-            cv2.setNumThreads(1)
         example = self.example(index)
         inputs = network_inputs(example.frames, example.times)
         target = torch.from_numpy(example.ground_truth).permute(2, 0, 1).contiguous()
         return inputs, target
+
+
+class SceneCropDataset(Dataset):
+    """``length`` random crops of the scene folders under ``root`` (Kalantari layout).
+
+    For the real Kalantari training set or scenes written by `ahdr data synth`.
+    Item ``index`` picks its scene, crop and (with ``augment``) flips and quarter
+    turns from (seed, index) alone. Scenes are read from disk per item: a real
+    scene is about 70 MB as float32, too many to hold, so use DataLoader workers.
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        length: int,
+        seed: int,
+        crop: int = 256,
+        augment: bool = True,
+    ) -> None:
+        self.scenes = list_scenes(root)
+        for folder in self.scenes:
+            if not (folder / GROUND_TRUTH_FILE).is_file():
+                raise UserError(f"{folder}: no {GROUND_TRUTH_FILE} ground truth to train on")
+        if length < 1 or crop < 1:
+            raise UserError(f"crop dataset length {length} and crop {crop} must be at least 1")
+        if seed < 0:
+            raise UserError(f"crop dataset seed {seed} must not be negative")
+        self.length = length
+        self.seed = seed
+        self.crop = crop
+        self.augment = augment
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        if not 0 <= index < self.length:
+            raise IndexError(f"item {index} outside a dataset of {self.length}")
+        rng = example_rng(self.seed, index)
+        scene = read_scene(self.scenes[rng.integers(len(self.scenes))])
+        if scene.ground_truth is None:
+            raise UserError(f"{scene.path}: no {GROUND_TRUTH_FILE} ground truth to train on")
+        height, width = scene.bracket.shape
+        if min(height, width) < self.crop:
+            raise UserError(f"{scene.path}: {width}x{height} is smaller than the crop {self.crop}")
+        top = rng.integers(height - self.crop + 1)
+        left = rng.integers(width - self.crop + 1)
+        window = (slice(top, top + self.crop), slice(left, left + self.crop))
+        frames = np.stack([frame[window] for frame in scene.bracket.frames])
+        truth = scene.ground_truth[window][None]
+        if self.augment:
+            turns, mirror = int(rng.integers(4)), bool(rng.random() < 0.5)
+            frames, truth = orient(frames, turns, mirror), orient(truth, turns, mirror)
+        target = torch.from_numpy(np.ascontiguousarray(truth[0])).permute(2, 0, 1).contiguous()
+        return network_inputs(list(frames), scene.bracket.times), target

@@ -58,6 +58,23 @@ def atomic_output(path: str | os.PathLike[str], overwrite: bool = False) -> Iter
         raise
 
 
+def check_writable(path: str | os.PathLike[str], overwrite: bool = False) -> None:
+    """Raise UserError now if ``atomic_output(path, overwrite)`` would fail later.
+
+    Creates nothing: it checks the file and the nearest existing ancestor folder,
+    so a graph can refuse a bad output before any node has written anything.
+    """
+    target = Path(path)
+    _refuse_existing(target, overwrite)
+    ancestor = target.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise UserError(f"{target}: cannot create folder {target.parent} ({ancestor} is a file)")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise UserError(f"{target}: cannot write to folder {ancestor} (permission denied)")
+
+
 def _refuse_existing(target: Path, overwrite: bool) -> None:
     if target.is_dir():
         raise UserError(f"{target}: is a folder, not a file name")

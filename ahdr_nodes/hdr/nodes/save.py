@@ -11,6 +11,7 @@ from typing import Any
 
 from ahdr_nodes.core.node import Input, Node, NodeContext, Output, Param, ParamError
 from ahdr_nodes.hdr.io import EXR_COMPRESSIONS, HDR_SUFFIXES, LDR_SUFFIXES, write_hdr, write_ldr
+from ahdr_nodes.hdr.io.atomic import check_writable
 from ahdr_nodes.hdr.types import HDRImage, LDRImage
 
 
@@ -20,16 +21,25 @@ def _require_suffix(path: Path, suffixes: tuple[str, ...]) -> None:
         raise ParamError(f"expected a path ending in {', '.join(suffixes)}, got {str(path)!r}")
 
 
-class SaveHDR(Node):
-    """Linear radiance to OpenEXR (half by default) or Radiance .hdr."""
+class FileWriter(Node):
+    """Shared by the writers: never cached, and checked before the graph runs."""
 
     cacheable = False
-    hdr = Input(HDRImage)
     written = Output(Path, "the file written")
+    overwrite = Param(bool, False, doc="replace an existing file")
+    path: Path
+
+    def preflight(self) -> None:
+        check_writable(self.path, self.overwrite)
+
+
+class SaveHDR(FileWriter):
+    """Linear radiance to OpenEXR (half by default) or Radiance .hdr."""
+
+    hdr = Input(HDRImage)
     path = Param(Path, doc="output .exr or .hdr")
     half = Param(bool, True, doc="EXR: half floats (False: 32-bit floats)")
     compression = Param(str, "zip", choices=tuple(EXR_COMPRESSIONS), doc="EXR compression")
-    overwrite = Param(bool, False, doc="replace an existing file")
 
     def __init__(self, node_id: str, **param_values: Any) -> None:
         super().__init__(node_id, **param_values)
@@ -46,16 +56,13 @@ class SaveHDR(Node):
         return {"written": written}
 
 
-class SaveImage(Node):
+class SaveImage(FileWriter):
     """A display image to PNG (8/16-bit), TIFF (8/16-bit) or JPEG."""
 
-    cacheable = False
     image = Input(LDRImage)
-    written = Output(Path, "the file written")
     path = Param(Path, doc="output .png, .jpg or .tif")
     bits = Param(int, 8, choices=(8, 16), doc="bits per channel (JPEG: 8 only)")
     jpeg_quality = Param(int, 95, minimum=1, maximum=100)
-    overwrite = Param(bool, False, doc="replace an existing file")
 
     def __init__(self, node_id: str, **param_values: Any) -> None:
         super().__init__(node_id, **param_values)
