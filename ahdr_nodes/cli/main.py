@@ -10,6 +10,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -21,7 +22,7 @@ from ahdr_nodes.core.graph_file import load_graph_file
 from ahdr_nodes.core.plugins import get_plugins
 from ahdr_nodes.core.render import to_dot, to_mermaid
 from ahdr_nodes.core.runner import prepare
-from ahdr_nodes.core.validate import GraphValidationError
+from ahdr_nodes.core.validate import GraphValidationError, ValidGraph
 
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 1
@@ -62,24 +63,33 @@ def run(
     graph: str, overrides: tuple[str, ...], targets: tuple[str, ...], profile: bool, quiet: bool
 ) -> None:
     """Validate and run a GRAPH file (or a bundled graph name)."""
-    plugins = get_plugins()
-    valid = prepare(resolve_graph_path(graph), overrides, plugins)
+    valid = prepare(resolve_graph_path(graph), overrides)
     for target in targets:
         if valid.spec.node(target) is None:
             raise UserError(f"--target {target}: no such node in {valid.spec.source}")
-    executor = Executor(plugins.hook)
-    plan = executor.needed(valid, list(targets) or None)
-    bars = ProgressBars(len(plan), enabled=not quiet and sys.stderr.isatty())
-    profiler = Profiler()
-    try:
-        with registered(plugins, bars, profiler):
-            results = executor.run(valid, list(targets) or None)
-    finally:
-        bars.close()
+    results, profiler = execute(valid, list(targets) or None, quiet)
     for name, value in results.items():
         click.echo(f"{name}: {describe_value(value)}")
     if profile:
         click.echo(profiler.table())
+
+
+def execute(
+    valid: ValidGraph, targets: list[str] | None = None, quiet: bool = False
+) -> tuple[dict[str, Any], Profiler]:
+    """Run a validated graph with progress bars (on a terminal), node warnings on
+    stderr, and per-node timing; for every command that runs a graph."""
+    plugins = get_plugins()
+    executor = Executor(plugins.hook)
+    plan = executor.needed(valid, targets)
+    bars = ProgressBars(len(plan), enabled=not quiet and sys.stderr.isatty())
+    profiler = Profiler()
+    try:
+        with registered(plugins, bars, profiler):
+            results = executor.run(valid, targets)
+    finally:
+        bars.close()
+    return results, profiler
 
 
 @cli.command(name="validate")

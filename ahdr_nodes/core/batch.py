@@ -137,8 +137,25 @@ def run_job(graph_path: str, job: Job) -> JobResult:
     )
 
 
-def _warm_worker() -> None:
-    """Load plugins once per worker, not once per job."""
+# Thread-pool sizes read by torch (OpenMP), BLAS and OpenCV when they are imported.
+THREAD_ENV = (
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "OPENCV_FOR_THREADS_NUM",
+)
+
+
+def _warm_worker(threads: int | None = None) -> None:
+    """Load plugins once per worker, not once per job.
+
+    ``threads``: the worker's share of the cores, set (unless the user set it)
+    before torch or OpenCV load, so N workers do not each start a thread per core
+    and fight over them. Dask's nanny does the same for its workers.
+    """
+    if threads is not None:
+        for name in THREAD_ENV:
+            os.environ.setdefault(name, str(threads))
     from ahdr_nodes.core.plugins import get_plugins
 
     get_plugins()
@@ -171,7 +188,10 @@ def run_processes(
             attempts[job.name] += 1
         lost: list[Job] = []
         with futures.ProcessPoolExecutor(
-            min(workers, len(pending)), mp_context=context, initializer=_warm_worker
+            workers,
+            mp_context=context,
+            initializer=_warm_worker,
+            initargs=(max(1, (os.cpu_count() or 1) // workers),),
         ) as pool:
             submitted = {pool.submit(run_job, graph_path, job): job for job in pending}
             for future in futures.as_completed(submitted):

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from ahdr_nodes.cli.main import resolve_graph_path
+from ahdr_nodes.cli.main import execute, resolve_graph_path
 from ahdr_nodes.core.errors import UserError
 from ahdr_nodes.core.graph_file import load_graph_file
-from ahdr_nodes.core.runner import run_graph
+from ahdr_nodes.core.runner import prepare
 from ahdr_nodes.hdr.scenes import Scene
 from ahdr_nodes.hdr.scenes import _scene_folder as scene_from_folder  # TEMP: rename pending
 
@@ -124,5 +124,5 @@ def merge(
     ]
     if not targets:
         raise UserError(f"{graph_path}: declares no 'hdr' output to merge into")
-    run_graph(spec, overrides, targets=targets)
+    execute(prepare(spec, overrides), targets)
     click.echo(f"wrote {output}" + (f" and {preview}" if preview else ""))

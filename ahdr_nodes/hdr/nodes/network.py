@@ -37,6 +37,7 @@ from ahdr_nodes.hdr.model.weights import BUILTIN_PATH
 from ahdr_nodes.hdr.types import AttentionMaps, Features, HDRImage, LDRImage, LinearStack
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+MEMORY_FORMATS = {"nchw": torch.contiguous_format, "nhwc": torch.channels_last}
 FRAMES = 3
 
 
@@ -69,7 +70,7 @@ def weights_fingerprint(spec: str) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _cached_module(
-    kind: str, spec: str, fingerprint: str, device: str, dtype: str, impl: str
+    kind: str, spec: str, fingerprint: str, device: str, dtype: str, impl: str, layout: str
 ) -> tuple[nn.Module, ResolvedWeights]:
     weights = resolve_weights(spec)
     if kind == "attention":
@@ -78,17 +79,24 @@ def _cached_module(
     else:
         module = MergeNet.from_config(weights.config, impl=impl)
         prefix = MERGE_PREFIX
-    module = module.to(device=device, dtype=DTYPES[dtype]).eval()
+    module = module.to(device=device, dtype=DTYPES[dtype], memory_format=MEMORY_FORMATS[layout])
+    module.eval()
     load_weights(module, weights, prefix)
     return module, weights
 
 
 def load_module(
-    kind: str, spec: str, device: torch.device, dtype: torch.dtype, impl: str = "eager"
+    kind: str,
+    spec: str,
+    device: torch.device,
+    dtype: torch.dtype,
+    impl: str = "eager",
+    layout: str = "nchw",
 ) -> tuple[nn.Module, ResolvedWeights]:
     """The Attention or Merge half with its weights, loaded once per process."""
     dtype_name = next(name for name, value in DTYPES.items() if value == dtype)
-    return _cached_module(kind, spec, weights_fingerprint(spec), str(device), dtype_name, impl)
+    fingerprint = weights_fingerprint(spec)
+    return _cached_module(kind, spec, fingerprint, str(device), dtype_name, impl, layout)
 
 
 class NetworkNode(Node):
@@ -98,6 +106,7 @@ class NetworkNode(Node):
     device = Param(str, "auto", choices=("auto", "cpu", "cuda"))
     dtype = Param(str, "float32", choices=tuple(DTYPES), doc="half types on CUDA only")
     memory_mb = Param(float, 4096.0, minimum=16.0, doc="activation budget; larger images tile")
+    layout = Param(str, "nchw", choices=tuple(MEMORY_FORMATS), doc="nhwc = channels-last")
 
     def fingerprint(self) -> str:
         return weights_fingerprint(self.weights)
@@ -131,7 +140,7 @@ class Attention(NetworkNode):
             )
         device = pick_device(self.device)
         dtype = pick_dtype(self.dtype, device)
-        encoder, weights = load_module("attention", self.weights, device, dtype)
+        encoder, weights = load_module("attention", self.weights, device, dtype, layout=self.layout)
         self.label_untrained(ctx, weights)
         frames = inputs.to(device=device, dtype=dtype).unsqueeze(0)  # (1, 3, 6, H, W)
         want_maps = ctx.wants("maps")
@@ -169,10 +178,11 @@ class Merge(NetworkNode):
     def run(self, ctx: NodeContext, features: Features) -> dict[str, Any]:
         device = pick_device(self.device)
         dtype = pick_dtype(self.dtype, device)
-        merge, weights = load_module("merge", self.weights, device, dtype, self.impl)
+        merge, weights = load_module("merge", self.weights, device, dtype, self.impl, self.layout)
         self.label_untrained(ctx, weights)
-        attended = features.attended.to(device=device, dtype=dtype)
-        reference = features.reference.to(device=device, dtype=dtype)
+        layout = MEMORY_FORMATS[self.layout]
+        attended = features.attended.to(device=device, dtype=dtype, memory_format=layout)
+        reference = features.reference.to(device=device, dtype=dtype, memory_format=layout)
         height, width = attended.shape[-2:]
         config = weights.config
         tile = tile_for_budget(

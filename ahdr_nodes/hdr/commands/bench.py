@@ -1,0 +1,174 @@
+"""``ahdr bench drdb|model|pipeline``: benchmarks that print tables."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+import torch
+
+from ahdr_nodes.core.errors import UserError
+from ahdr_nodes.hdr.io.atomic import atomic_output
+
+DTYPE_CHOICES = ("auto", "float32", "bfloat16", "float16")
+
+
+def _device(choice: str) -> torch.device:
+    from ahdr_nodes.hdr.nodes.network import pick_device
+
+    return pick_device(choice)
+
+
+def _dtype(choice: str, device: torch.device) -> torch.dtype:
+    if choice == "auto":
+        return torch.bfloat16 if device.type == "cuda" else torch.float32
+    return getattr(torch, choice)
+
+
+def _size(text: str) -> tuple[int, int]:
+    from ahdr_kernels.bench import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise UserError(f"--size: {exc}") from None
+
+
+def _impls(text: str) -> list[str]:
+    from ahdr_kernels.bench import IMPLS
+
+    impls = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [impl for impl in impls if impl not in IMPLS]
+    if unknown or not impls:
+        raise UserError(f"--impl {text!r}: choose from {', '.join(IMPLS)}")
+    return impls
+
+
+def _write_json(path: Path | None, payload: object) -> None:
+    if path is None:
+        return
+    with atomic_output(path, overwrite=True) as temp:
+        temp.write_text(json.dumps(payload, indent=2))
+
+
+def _options(command):  # type: ignore[no-untyped-def]
+    for option in reversed(
+        [
+            click.option("--size", default="1500x1000", show_default=True, help="WIDTHxHEIGHT."),
+            click.option(
+                "--dtype",
+                type=click.Choice(DTYPE_CHOICES),
+                default="auto",
+                show_default=True,
+                help="auto: bfloat16 on CUDA, float32 on the CPU.",
+            ),
+            click.option(
+                "--impl",
+                "impls",
+                default="eager,eager-channels-last,compile,triton",
+                show_default=True,
+                help="Comma list of implementations.",
+            ),
+            click.option(
+                "--device",
+                type=click.Choice(["auto", "cpu", "cuda"]),
+                default="auto",
+                show_default=True,
+            ),
+            click.option(
+                "--json",
+                "json_path",
+                type=click.Path(path_type=Path),
+                help="Also write the rows and the environment as JSON.",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def _report(
+    kind: str, size: str, dtype: str, impls: str, device: str, json_path: Path | None
+) -> None:
+    from ahdr_kernels import bench
+
+    target = _device(device)
+    chosen = _dtype(dtype, target)
+    height, width = _size(size)
+    if kind == "drdb":
+        rows = bench.bench_drdb((height, width), chosen, _impls(impls), target)
+    else:
+        from ahdr_nodes.hdr.bench_pipeline import network_inputs
+        from ahdr_nodes.hdr.model import AHDRNet
+
+        rows = bench.bench_model(
+            lambda drdb_impl: AHDRNet(impl=drdb_impl),
+            lambda h, w: (network_inputs(h, w).unsqueeze(0),),
+            (height, width),
+            chosen,
+            _impls(impls),
+            target,
+        )
+    click.echo(bench.format_table(rows))
+    _write_json(
+        json_path, {"environment": bench.environment(target), "rows": [asdict(row) for row in rows]}
+    )
+
+
+@click.command(name="drdb")
+@_options
+def bench_drdb(size: str, dtype: str, impls: str, device: str, json_path: Path | None) -> None:
+    """One dilated residual dense block: fused Triton vs eager vs torch.compile."""
+    _report("drdb", size, dtype, impls, device, json_path)
+
+
+@click.command(name="model")
+@_options
+def bench_model(size: str, dtype: str, impls: str, device: str, json_path: Path | None) -> None:
+    """The full AHDRNet forward (random weights) per DRDB implementation."""
+    _report("model", size, dtype, impls, device, json_path)
+
+
+@click.command(name="pipeline")
+@click.option("--size", default="1500x1000", show_default=True, help="WIDTHxHEIGHT.")
+@click.option(
+    "--layout",
+    "layouts",
+    default="nchw,nhwc",
+    show_default=True,
+    help="Comma list: nchw, nhwc (channels-last).",
+)
+@click.option(
+    "--memory-mb",
+    default=16384.0,
+    show_default=True,
+    help="Node activation budget (large enough that nothing tiles).",
+)
+@click.option("--json", "json_path", type=click.Path(path_type=Path))
+def bench_pipeline(size: str, layouts: str, memory_mb: float, json_path: Path | None) -> None:
+    """The node graph (Attention -> Merge) vs a bare AHDRNet forward, CPU float32.
+
+    Each variant runs in its own process for an honest peak memory.
+    """
+    from ahdr_nodes.hdr.bench_pipeline import run_isolated
+
+    height, width = _size(size)
+    results = []
+    for layout in [part.strip() for part in layouts.split(",") if part.strip()]:
+        if layout not in ("nchw", "nhwc"):
+            raise UserError(f"--layout {layout!r}: choose nchw or nhwc")
+        bare = run_isolated("bare", height, width, layout, memory_mb)
+        graph = run_isolated("graph", height, width, layout, memory_mb)
+        results += [bare, graph]
+        click.echo(
+            f"{width}x{height} {layout}: bare {bare.seconds:.2f} s "
+            f"(peak {bare.peak_rss_mib:.0f} MiB), graph {graph.seconds:.2f} s "
+            f"(peak {graph.peak_rss_mib:.0f} MiB), graph/bare "
+            f"{graph.seconds / bare.seconds:.3f}"
+        )
+    _write_json(json_path, [asdict(result) for result in results])
+
+
+BENCH_COMMANDS = (bench_drdb, bench_model, bench_pipeline)

@@ -1,0 +1,51 @@
+"""``ahdr weights``: convert and inspect AHDRNet weights files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ahdr_nodes.hdr.model import import_official, resolve_weights
+
+
+@click.group()
+def weights() -> None:
+    """Convert and inspect AHDRNet weights (safetensors only at load time)."""
+
+
+@weights.command(name="import")
+@click.argument("checkpoint", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The .safetensors file to write.",
+)
+@click.option("--overwrite", is_flag=True)
+def import_command(checkpoint: Path, output: Path, overwrite: bool) -> None:
+    """Convert a checkpoint of the official AHDRNet code (.pt state dict).
+
+    Read with torch.load(weights_only=True): no arbitrary code runs. The unused
+    attConv1/attConv3 layers of the official model are dropped.
+    """
+    import_official(checkpoint, output, overwrite=overwrite)
+    click.echo(f"wrote {output}")
+
+
+@weights.command(name="info")
+@click.argument("spec")
+def info(spec: str) -> None:
+    """Show the architecture and tensor count of SPEC (builtin, random or a path)."""
+    resolved = resolve_weights(spec)
+    tensors = resolved.tensors
+    count = len(tensors) if not isinstance(tensors, Path) else len(_names(tensors))
+    click.echo(f"{resolved.label}: {count} tensors, architecture {resolved.config.to_json()}")
+
+
+def _names(path: Path) -> list[str]:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as handle:
+        return list(handle.keys())
