@@ -117,6 +117,7 @@ def main() -> None:
         for workers in counts:
             out = Path(temp) / f"processes-{workers}"
             rows.append(measure(args.graph, scene_dir, out, "processes", workers))
+        for workers in counts:
             out = Path(temp) / f"dask-{workers}"
             measurement, cluster_start[workers] = on_local_cluster(
                 args.graph, scene_dir, out, workers

@@ -68,8 +68,10 @@ def run(
         if valid.spec.node(target) is None:
             raise UserError(f"--target {target}: no such node in {valid.spec.source}")
     results, profiler = execute(valid, list(targets) or None, quiet)
+    declared = set(valid.spec.graph_outputs) & set(results)
     for name, value in results.items():
-        click.echo(f"{name}: {describe_value(value)}")
+        if not declared or name in declared:
+            click.echo(f"{name}: {describe_value(value)}")
     if profile:
         click.echo(profiler.table())
 
