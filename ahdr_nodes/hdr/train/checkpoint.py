@@ -17,7 +17,8 @@ import torch
 
 from ahdr_nodes.core.errors import UserError
 from ahdr_nodes.hdr.io.atomic import atomic_output
-from ahdr_nodes.hdr.model import AHDRNet, load_weights, write_weights
+from ahdr_nodes.hdr.model import AHDRNet, load_weights
+from ahdr_nodes.hdr.model.weights import write_weights
 
 STATE_FILE = "checkpoint.pt"
 WEIGHTS_PATTERN = "checkpoint-{step:07d}.safetensors"

@@ -159,11 +159,10 @@ class _Session:
             disable=not (progress and self.dist.is_main),
         )
         bf16 = config.amp == "bf16"
-        session_start = time.perf_counter()
+        session_start = tick = time.perf_counter()
         recent: list[float] = []
         try:
             for inputs, target in loader:
-                step_start = time.perf_counter()
                 for group in self.optimizer.param_groups:
                     group["lr"] = config.learning_rate(state.step)
                 inputs = inputs.to(device, non_blocking=True)
@@ -178,8 +177,8 @@ class _Session:
                 state.step += 1
                 state.examples_seen += config.batch
                 now = time.perf_counter()
-                state.elapsed += now - step_start
-                recent = (recent + [now - step_start])[-THROUGHPUT_WINDOW:]
+                state.elapsed += now - tick
+                recent = (recent + [now - tick])[-THROUGHPUT_WINDOW:]
                 bar.update(1)
                 bar.set_postfix(
                     loss=f"{state.losses[-1]:.4f}",
@@ -188,6 +187,7 @@ class _Session:
                 self._validate_and_checkpoint(bf16)
                 if self._out_of_time(session_start):
                     break
+                tick = time.perf_counter()
         finally:
             bar.close()
         if self.dist.is_main and self.last_checkpoint != state.step:
