@@ -106,10 +106,6 @@ def scene_from_folder(folder: Path, pattern: str = DEFAULT_PATTERN) -> Scene:
     return Scene(folder.name, frames, exposure_file=exposure if exposure.is_file() else None)
 
 
-# The old private name, still imported by commands/merge.py until it moves to the public one.
-_scene_folder = scene_from_folder
-
-
 def capture_time(path: Path) -> datetime | None:
     """EXIF DateTimeOriginal, or None when the file has none."""
     try:

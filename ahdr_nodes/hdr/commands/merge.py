@@ -11,8 +11,7 @@ from ahdr_nodes.cli.main import execute, resolve_graph_path
 from ahdr_nodes.core.errors import UserError
 from ahdr_nodes.core.graph_file import load_graph_file
 from ahdr_nodes.core.runner import prepare
-from ahdr_nodes.hdr.scenes import Scene
-from ahdr_nodes.hdr.scenes import _scene_folder as scene_from_folder  # TEMP: rename pending
+from ahdr_nodes.hdr.scenes import Scene, scene_from_folder
 
 
 def _numbers(values: tuple[str, ...], option: str) -> list[float] | None:
