@@ -14,18 +14,18 @@ import math
 import numpy as np
 
 from ahdr_nodes.core.errors import UserError
+from ahdr_nodes.hdr.ops.tonemap import MU, mu_law
 
-MU = 5000.0
+__all__ = ["MU", "mu_law", "psnr", "psnr_l", "psnr_mu", "ssim", "ssim_mu"]
+
 SSIM_WINDOW = 11
 SSIM_SIGMA = 1.5
 SSIM_K1 = 0.01
 SSIM_K2 = 0.03
 
 
-def mu_law(hdr: np.ndarray, mu: float = MU) -> np.ndarray:
-    """T(H) = log(1 + mu H) / log(1 + mu): the tonemap the loss and metrics use."""
-    hdr = np.asarray(hdr, dtype=np.float64)
-    return np.log1p(mu * hdr) / math.log1p(mu)
+def _mu_law64(hdr: np.ndarray, mu: float) -> np.ndarray:
+    return mu_law(np.asarray(hdr, dtype=np.float64), mu)
 
 
 def psnr(a: np.ndarray, b: np.ndarray, peak: float = 1.0) -> float:
@@ -46,7 +46,7 @@ def psnr_l(prediction: np.ndarray, ground_truth: np.ndarray) -> float:
 def psnr_mu(prediction: np.ndarray, ground_truth: np.ndarray, mu: float = MU) -> float:
     """PSNR of mu-law tonemapped HDR: the headline number of HDR deghosting papers."""
     prediction, ground_truth = _unit_range(prediction, ground_truth)
-    return psnr(mu_law(prediction, mu), mu_law(ground_truth, mu))
+    return psnr(_mu_law64(prediction, mu), _mu_law64(ground_truth, mu))
 
 
 def ssim(a: np.ndarray, b: np.ndarray, peak: float = 1.0) -> float:
@@ -79,7 +79,7 @@ def ssim(a: np.ndarray, b: np.ndarray, peak: float = 1.0) -> float:
 def ssim_mu(prediction: np.ndarray, ground_truth: np.ndarray, mu: float = MU) -> float:
     """SSIM of mu-law tonemapped HDR in [0, 1]."""
     prediction, ground_truth = _unit_range(prediction, ground_truth)
-    return ssim(mu_law(prediction, mu), mu_law(ground_truth, mu))
+    return ssim(_mu_law64(prediction, mu), _mu_law64(ground_truth, mu))
 
 
 def gaussian_window(size: int = SSIM_WINDOW, sigma: float = SSIM_SIGMA) -> np.ndarray:

@@ -132,15 +132,15 @@ def _scene(folder, exposures, shapes=((4, 6, 3),) * 3):
 def test_broken_scenes_name_the_culprit(tmp_path):
     with pytest.raises(UserError, match=r"exposure.txt: 2 exposures for 3 .tif frames"):
         read_scene(_scene(tmp_path / "count", "0\n2\n"))
-    with pytest.raises(UserError, match=r"exposure.txt: line 2: 'two' is not a number"):
+    with pytest.raises(UserError, match=r"exposure.txt:2: 'two' is not an EV value"):
         read_scene(_scene(tmp_path / "word", "0\ntwo\n4\n"))
-    with pytest.raises(UserError, match=r"line 3: exposure 'nan' is not finite"):
+    with pytest.raises(UserError, match=r"exposure.txt:3: EV value nan is not finite"):
         read_scene(_scene(tmp_path / "nan", "0\n2\nnan\n"))
     with pytest.raises(UserError, match="frames differ in size"):
         read_scene(_scene(tmp_path / "sizes", "0\n2\n4\n", ((4, 6, 3), (4, 6, 3), (5, 6, 3))))
     with pytest.raises(UserError, match="at least 2 .tif frames"):
         read_scene(_scene(tmp_path / "one", "0\n", ((4, 6, 3),)))
-    with pytest.raises(UserError, match="exposure.txt: file not found"):
+    with pytest.raises(UserError, match="exposure.txt: exposure file not found"):
         (tmp_path / "count" / "exposure.txt").unlink()
         read_scene(tmp_path / "count")
     gt_scene = _scene(tmp_path / "gt", "0\n2\n4\n")

@@ -11,7 +11,6 @@ apart. Reading normalises exposure times so that the shortest is 1.
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import tempfile
@@ -32,6 +31,7 @@ from ahdr_nodes.hdr.data.synth import (
     example_rng,
     synthesise_example,
 )
+from ahdr_nodes.hdr.exposure import read_exposure_file
 from ahdr_nodes.hdr.io.hdr_files import read_hdr, write_hdr
 from ahdr_nodes.hdr.io.ldr_files import read_ldr, write_ldr
 from ahdr_nodes.hdr.types import Bracket
@@ -87,7 +87,7 @@ def read_scene(folder: str | os.PathLike[str]) -> Scene:
     )
     if len(frame_files) < 2:
         raise UserError(f"{path}: a scene needs at least 2 .tif frames, found {len(frame_files)}")
-    evs = read_exposures(path / EXPOSURE_FILE)
+    evs = read_exposure_file(path / EXPOSURE_FILE)
     if len(evs) != len(frame_files):
         raise UserError(
             f"{path / EXPOSURE_FILE}: {len(evs)} exposures for {len(frame_files)} .tif frames"
@@ -124,28 +124,6 @@ def read_scene(folder: str | os.PathLike[str]) -> Scene:
         dynamic=bool(dynamic) if dynamic is not None else None,
         metadata=metadata,
     )
-
-
-def read_exposures(path: Path) -> list[float]:
-    """The EVs of exposure.txt, one per non-empty line."""
-    try:
-        lines = path.read_text().splitlines()
-    except FileNotFoundError:
-        raise UserError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise UserError(f"{path}: cannot read exposures ({error})") from None
-    evs = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            value = float(line)
-        except ValueError:
-            raise UserError(f"{path}: line {number}: {line.strip()!r} is not a number") from None
-        if not math.isfinite(value):
-            raise UserError(f"{path}: line {number}: exposure {line.strip()!r} is not finite")
-        evs.append(value)
-    return evs
 
 
 def write_scene(

@@ -28,6 +28,8 @@ from ahdr_nodes.hdr.data.synth import (
     orient,
     synthesise_example,
 )
+from ahdr_nodes.hdr.ops.linearise import gamma_linearise
+from ahdr_nodes.hdr.ops.linearise import network_inputs as stacked_inputs
 
 NETWORK_GAMMA = 2.2
 
@@ -35,14 +37,12 @@ NETWORK_GAMMA = 2.2
 def network_inputs(
     frames: Sequence[np.ndarray], times: Sequence[float], gamma: float = NETWORK_GAMMA
 ) -> torch.Tensor:
-    """AHDRNet's input: X_i = concat(I_i, I_i^gamma / t_i) per frame, as (N, 6, H, W) float32."""
-    ldr = np.stack(frames).astype(np.float32, copy=False)
-    count, height, width, _ = ldr.shape
-    inputs = np.empty((count, 6, height, width), dtype=np.float32)
-    inputs[:, :3] = ldr.transpose(0, 3, 1, 2)
-    np.power(inputs[:, :3], np.float32(gamma), out=inputs[:, 3:])
-    inputs[:, 3:] /= np.asarray(times, dtype=np.float32)[:, None, None, None]
-    return torch.from_numpy(inputs)
+    """AHDRNet's input X_i = concat(I_i, I_i^gamma / t_i), (N, 6, H, W) float32: built by
+    the same functions as the Linearise node, so training sees what inference sees."""
+    linear = [
+        gamma_linearise(frame, time, gamma) for frame, time in zip(frames, times, strict=True)
+    ]
+    return stacked_inputs(frames, linear)
 
 
 class SyntheticBracketDataset(Dataset):

@@ -13,9 +13,15 @@ MU = 5000.0
 
 
 def mu_law(radiance: np.ndarray, mu: float = MU) -> np.ndarray:
-    """T(H) = log(1 + mu H) / log(1 + mu); radiance is clipped to [0, 1] first."""
-    clipped = np.clip(radiance, 0.0, 1.0)
-    return (np.log1p(mu * clipped) / np.log1p(mu)).astype(np.float32)
+    """T(H) = log(1 + mu H) / log(1 + mu); radiance is clipped to [0, 1] first.
+
+    The one definition for previews, the loss and the metrics: float64 input
+    stays float64 (metrics), anything else becomes float32 (images).
+    """
+    values = np.asarray(radiance)
+    dtype = np.float64 if values.dtype == np.float64 else np.float32
+    clipped = np.clip(values.astype(dtype, copy=False), 0.0, 1.0)
+    return np.log1p(dtype(mu) * clipped) / np.log1p(dtype(mu))
 
 
 def exposure_gamma(radiance: np.ndarray, exposure: float = 0.0, gamma: float = 2.2) -> np.ndarray:
