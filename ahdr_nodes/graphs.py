@@ -20,10 +20,11 @@ def graphs_folder() -> Path:
 
 
 def bundled_graph(name: str) -> Path:
-    """Path of a bundled graph by name, e.g. ``ahdrnet`` or ``debevec``."""
-    candidate = graphs_folder() / f"{name}.yaml"
-    if candidate.is_file():
-        return candidate
+    """Path of a bundled graph by name, e.g. ``ahdrnet`` or ``reference-only``."""
+    for stem in (name, name.replace("-", "_")):
+        candidate = graphs_folder() / f"{stem}.yaml"
+        if candidate.is_file():
+            return candidate
     names = sorted(p.stem for p in graphs_folder().glob("*.yaml"))
     raise UserError(
         f"graph {name!r} is neither a file nor a bundled graph "

@@ -10,19 +10,8 @@ import click
 from tqdm import tqdm
 
 from ahdr_nodes.cli.main import resolve_graph_path
-from ahdr_nodes.core.errors import UserError
 from ahdr_nodes.hdr.evaluate import evaluate, format_report, report_json, summarise
 from ahdr_nodes.hdr.io.atomic import atomic_output
-
-
-def resolve_eval_graph(name: str) -> Path:
-    """A graph file or bundled name; ``reference-only`` also finds reference_only.yaml."""
-    try:
-        return resolve_graph_path(name)
-    except UserError:
-        if "-" not in name:
-            raise
-        return resolve_graph_path(name.replace("-", "_"))
 
 
 @click.command(name="eval")
@@ -47,7 +36,7 @@ def eval_command(
     result, so nothing is written. Means are given over all scenes and, for
     synthetic scenes, over static and dynamic ones apart.
     """
-    resolved = {name: resolve_eval_graph(name) for name in dict.fromkeys(graphs)}
+    resolved = {name: resolve_graph_path(name) for name in dict.fromkeys(graphs)}
     bar = tqdm(unit="run", desc="eval", disable=not sys.stderr.isatty())
 
     def progress(done: int, total: int) -> None:
