@@ -27,8 +27,9 @@ MANIFEST_SUFFIXES = (".csv", ".yaml", ".yml")
 
 
 @dataclass
-class Scene:
-    """One bracket to merge. At most one exposure source is set; none means EXIF."""
+class BracketFiles:
+    """The files of one bracket to merge (a batch scene). At most one exposure source
+    is set; none means EXIF. Not to be confused with a loaded ``kalantari.Scene``."""
 
     name: str
     frames: list[Path]
@@ -78,7 +79,7 @@ def discover_scenes(
     pattern: str = DEFAULT_PATTERN,
     group_size: int | None = None,
     max_gap_seconds: float = 2.0,
-) -> list[Scene]:
+) -> list[BracketFiles]:
     """Scenes from a manifest file, a folder of scene folders, or loose frames."""
     if not source.exists():
         raise UserError(f"{source}: no such file or folder")
@@ -95,7 +96,7 @@ def discover_scenes(
     return group_loose_frames(frames, group_size, max_gap_seconds)
 
 
-def scene_from_folder(folder: Path, pattern: str = DEFAULT_PATTERN) -> Scene:
+def scene_from_folder(folder: Path, pattern: str = DEFAULT_PATTERN) -> BracketFiles:
     """A scene folder: its frames matching ``pattern``, and its exposure.txt if any."""
     if not folder.is_dir():
         raise UserError(f"{folder}: scene folder not found")
@@ -103,7 +104,7 @@ def scene_from_folder(folder: Path, pattern: str = DEFAULT_PATTERN) -> Scene:
     if not frames:
         raise UserError(f"{folder}: no frames matching {pattern!r} in the scene folder")
     exposure = folder / "exposure.txt"
-    return Scene(folder.name, frames, exposure_file=exposure if exposure.is_file() else None)
+    return BracketFiles(folder.name, frames, exposure_file=exposure if exposure.is_file() else None)
 
 
 def capture_time(path: Path) -> datetime | None:
@@ -121,7 +122,7 @@ def capture_time(path: Path) -> datetime | None:
 
 def group_loose_frames(
     frames: list[Path], group_size: int | None, max_gap_seconds: float
-) -> list[Scene]:
+) -> list[BracketFiles]:
     """Group loose frames into brackets.
 
     With ``group_size``, consecutive files (by name) form each bracket. Otherwise
@@ -146,10 +147,10 @@ def group_loose_frames(
                 groups.append([])
             groups[-1].append(frame)
             last = stamp
-    return [Scene(_safe_name(group[0].stem), group) for group in groups]
+    return [BracketFiles(_safe_name(group[0].stem), group) for group in groups]
 
 
-def read_manifest(path: Path) -> list[Scene]:
+def read_manifest(path: Path) -> list[BracketFiles]:
     """Scenes listed in a CSV (columns scene, frame, and ev or time) or YAML file.
 
     YAML: ``scenes: [{name: s1, frames: [a.jpg, b.jpg, c.jpg], ev: [-2, 0, 2]}]``.
@@ -174,7 +175,7 @@ def read_manifest(path: Path) -> list[Scene]:
     return scenes
 
 
-def _manifest_scene(entry: object, index: int, path: Path) -> Scene:
+def _manifest_scene(entry: object, index: int, path: Path) -> BracketFiles:
     """One manifest entry checked: a list of at least 2 frames, exposures one per frame."""
     label = f"{path}: scene {index + 1}"
     if not isinstance(entry, dict):
@@ -186,7 +187,7 @@ def _manifest_scene(entry: object, index: int, path: Path) -> Scene:
     ev = _floats(entry.get("ev"), f"{label} ({name}) ev", len(frames))
     times = _floats(entry.get("times"), f"{label} ({name}) times", len(frames))
     exposure_file = entry.get("exposure_file")
-    return Scene(
+    return BracketFiles(
         name,
         [path.parent / str(frame) for frame in frames],
         ev=ev,

@@ -1,4 +1,4 @@
-"""Scene discovery for `ahdr batch`: scene folders, loose frames, manifests, refusals."""
+"""BracketFiles discovery for `ahdr batch`: scene folders, loose frames, manifests, refusals."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from ahdr_nodes.core.graph_file import apply_overrides, load_graph_file
 from ahdr_nodes.hdr.scenes import (
     DATETIME_ORIGINAL_TAG,
     EXIF_IFD,
-    Scene,
+    BracketFiles,
     capture_time,
     discover_scenes,
 )
@@ -196,12 +196,12 @@ def test_missing_or_empty_inputs_are_refused(tmp_path):
 
 def test_scene_overrides_set_the_graph_inputs_exactly(tmp_path):
     odd = tmp_path / "a folder, with: [odd] chars"
-    scene = Scene("s", [odd / "a.png", odd / "b.png"], ev=[-1.5, 2.0])
+    scene = BracketFiles("s", [odd / "a.png", odd / "b.png"], ev=[-1.5, 2.0])
     spec = load_graph_file(GRAPHS / "debevec.yaml")
     apply_overrides(spec, scene.overrides())
     params = spec.node("load").params
     assert params["paths"] == [str(odd / "a.png"), str(odd / "b.png")]
     assert params["ev"] == [-1.5, 2.0] and "times" not in params
-    timed = Scene("t", [odd / "a.png"], times=[0.25], exposure_file=odd / "exp.txt")
+    timed = BracketFiles("t", [odd / "a.png"], times=[0.25], exposure_file=odd / "exp.txt")
     apply_overrides(spec, timed.overrides())
     assert params["times"] == [0.25] and params["exposure_file"] == str(odd / "exp.txt")

@@ -26,7 +26,7 @@ from ahdr_nodes.core.runner import prepare
 from ahdr_nodes.hdr.io.atomic import atomic_output
 from ahdr_nodes.hdr.io.hdr_files import HDR_SUFFIXES, read_hdr
 from ahdr_nodes.hdr.io.ldr_files import read_ldr
-from ahdr_nodes.hdr.scenes import Scene, discover_scenes
+from ahdr_nodes.hdr.scenes import BracketFiles, discover_scenes
 
 # Graph inputs a batch fills per scene: the output file names under OUTPUT_DIR.
 OUTPUT_NAMES = {"output": "{name}.exr", "preview": "{name}_preview.png"}
@@ -34,7 +34,11 @@ REQUIRED_INPUTS = ("frames", "output")
 
 
 def scene_job(
-    scene: Scene, output_dir: Path, spec: GraphSpec, overwrite: bool, extra: tuple[str, ...] = ()
+    scene: BracketFiles,
+    output_dir: Path,
+    spec: GraphSpec,
+    overwrite: bool,
+    extra: tuple[str, ...] = (),
 ) -> Job:
     """The job for one scene: ``extra`` overrides, its inputs, its output names."""
     overrides = [*extra, *scene.overrides()]

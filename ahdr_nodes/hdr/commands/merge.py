@@ -11,7 +11,7 @@ from ahdr_nodes.cli.main import execute, resolve_graph_path
 from ahdr_nodes.core.errors import UserError
 from ahdr_nodes.core.graph_file import load_graph_file
 from ahdr_nodes.core.runner import prepare
-from ahdr_nodes.hdr.scenes import Scene, scene_from_folder
+from ahdr_nodes.hdr.scenes import BracketFiles, scene_from_folder
 
 
 def _numbers(values: tuple[str, ...], option: str) -> list[float] | None:
@@ -25,7 +25,7 @@ def _numbers(values: tuple[str, ...], option: str) -> list[float] | None:
 
 
 def merge_overrides(
-    scene: Scene,
+    scene: BracketFiles,
     output: Path,
     preview: Path | None,
     declared: set[str],
@@ -106,7 +106,7 @@ def merge(
     elif len(frames) < 2:
         raise UserError(f"a bracket needs at least 2 frames, got {len(frames)}")
     else:
-        bracket = Scene("merge", list(frames))
+        bracket = BracketFiles("merge", list(frames))
     bracket.ev = _numbers(ev, "--ev") or bracket.ev
     bracket.times = _numbers(times, "--times") or bracket.times
     bracket.exposure_file = exposure_file or bracket.exposure_file
