@@ -71,9 +71,9 @@ def test_resume_continues_exactly_as_an_uninterrupted_run(tmp_path):
     assert all(torch.equal(expected[name], actual[name]) for name in expected)
 
 
-def test_same_seed_same_weights_other_seed_other_weights(tmp_path):
+def test_same_seed_same_weights_whatever_the_workers_other_seed_other_weights(tmp_path):
     first = train(tiny_run(tmp_path / "a", steps=3), progress=False)
-    again = train(tiny_run(tmp_path / "b", steps=3), progress=False)
+    again = train(tiny_run(tmp_path / "b", steps=3, workers=2), progress=False)
     other = train(tiny_run(tmp_path / "c", steps=3, seed=1), progress=False)
     a, b, c = tensors(first.weights), tensors(again.weights), tensors(other.weights)
     assert all(torch.equal(a[name], b[name]) for name in a)

@@ -1,7 +1,8 @@
 """The training curves as a PNG: loss per step and validation PSNR-mu, drawn with OpenCV.
 
-Two stacked panels, each a polyline scaled to its data with the axis ranges
-written at the corners; a smoothed loss (moving mean) is drawn over the raw one.
+Two stacked panels over the same step axis, each a polyline scaled to its data
+with the axis ranges written at the corners. The loss is drawn on a log scale
+(it falls over decades), with a smoothed loss (moving mean) over the raw one.
 """
 
 from __future__ import annotations
@@ -29,15 +30,17 @@ RED = (40, 40, 210)
 def draw_curves(losses: Sequence[float], validation: Sequence[tuple[int, float]]) -> np.ndarray:
     """A BGR uint8 image: training loss per step on top, validation PSNR-mu below."""
     steps = np.arange(1, len(losses) + 1, dtype=np.float64)
-    loss = np.asarray(losses, dtype=np.float64)
-    top = _panel("training loss (L1 on mu-law)", "step")
-    if loss.size:
-        _plot(top, steps, loss, GREY)
-        _plot(top, steps, _moving_mean(loss, max(loss.size // 50, 1)), BLUE, steps, loss)
+    log_loss = np.log10(np.maximum(np.asarray(losses, dtype=np.float64), 1e-12))
+    top = _panel("training loss (L1 on mu-law, log scale)", "step")
+    if log_loss.size:
+        smooth = _moving_mean(log_loss, max(log_loss.size // 50, 1))
+        _plot(top, steps, log_loss, GREY, log_labels=True)
+        _plot(top, steps, smooth, BLUE, steps, log_loss, log_labels=True)
     bottom = _panel("validation PSNR-mu (dB)", "step")
     if validation:
         points = np.asarray(validation, dtype=np.float64)
-        _plot(bottom, points[:, 0], points[:, 1], RED, marker=True)
+        span = np.concatenate([[1.0], points[:, 0], steps])
+        _plot(bottom, points[:, 0], points[:, 1], RED, span, marker=True)
     return np.vstack([top, bottom])
 
 
@@ -68,8 +71,12 @@ def _plot(
     range_x: np.ndarray | None = None,
     range_y: np.ndarray | None = None,
     marker: bool = False,
+    log_labels: bool = False,
 ) -> None:
-    """Draw y(x) into the panel's box; the ranges (default: the data's own) set the scale."""
+    """Draw y(x) into the panel's box; the ranges (default: the data's own) set the scale.
+
+    ``log_labels``: y holds log10 values; the labels show 10 ** y.
+    """
     range_x = x if range_x is None else range_x
     range_y = y if range_y is None else range_y
     x_low, x_high = float(range_x.min()), float(range_x.max())
@@ -84,8 +91,8 @@ def _plot(
         for point in points:
             cv2.circle(image, (int(point[0]), int(point[1])), 3, colour, -1, cv2.LINE_AA)
     labels = {
-        (2, top + 12): f"{y_high:.4g}",
-        (2, bottom): f"{y_low:.4g}",
+        (2, top + 12): f"{10**y_high if log_labels else y_high:.4g}",
+        (2, bottom): f"{10**y_low if log_labels else y_low:.4g}",
         (left, bottom + 16): f"{x_low:.0f}",
         (right - 50, bottom + 16): f"{x_high:.0f}",
     }

@@ -181,8 +181,10 @@ class _Session:
                 recent = (recent + [now - tick])[-THROUGHPUT_WINDOW:]
                 bar.update(1)
                 bar.set_postfix(
-                    loss=f"{state.losses[-1]:.4f}",
-                    ex_s=f"{config.batch * len(recent) / sum(recent):.1f}",
+                    {
+                        "loss": f"{state.losses[-1]:.4f}",
+                        "ex/s": f"{config.batch * len(recent) / sum(recent):.1f}",
+                    }
                 )
                 self._validate_and_checkpoint(bf16)
                 if self._out_of_time(session_start):
@@ -214,11 +216,11 @@ class _Session:
         )
 
     def _validate_and_checkpoint(self, bf16: bool) -> None:
+        """Rank 0 (the only one holding the validation set) scores and saves on schedule."""
         config, state = self.config, self.state
-        if not self.dist.is_main:
+        if self.validation is None:
             return
         if state.step % config.val_every == 0 or state.step == config.steps:
-            assert self.validation is not None
             score = self.validation.psnr_mu(self.model, self.dist.device, bf16)
             state.validation.append((state.step, score))
             tqdm.write(f"step {state.step}: validation PSNR-mu {score:.2f} dB")
