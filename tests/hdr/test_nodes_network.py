@@ -107,14 +107,12 @@ def test_two_frame_stack_is_refused():
         Attention("a", **PARAMS).run(NodeContext("a"), two)
 
 
-def test_builtin_weights_load_or_explain(tmp_path):
-    from ahdr_nodes.hdr.model.weights import BUILTIN_PATH
+def test_builtin_weights_are_shipped_and_load():
+    from ahdr_nodes.hdr.model.weights import BUILTIN_PATH, read_config
 
-    if BUILTIN_PATH.exists():
-        assert run_nodes(stack(), weights="builtin").shape == (24, 28, 3)
-    else:
-        with pytest.raises(UserError, match="not trained yet"):
-            run_nodes(stack(), weights="builtin")
+    assert BUILTIN_PATH.is_file()
+    assert read_config(BUILTIN_PATH) == random_weights().config
+    assert run_nodes(stack(), weights="builtin").shape == (24, 28, 3)
 
 
 def write_bracket(folder, size=(40, 48)):

@@ -112,9 +112,9 @@ def test_file_without_config_metadata_is_the_paper_network(tmp_path):
     assert read_config(path) == AHDRNetConfig()
 
 
-def test_builtin_before_training_says_so_and_how_to_pass_a_path(monkeypatch, tmp_path):
+def test_missing_builtin_says_so_and_how_to_pass_a_path(monkeypatch, tmp_path):
     monkeypatch.setattr(weights_module, "BUILTIN_PATH", tmp_path / "ahdrnet.safetensors")
-    with pytest.raises(UserError, match="not trained yet.*weights=PATH"):
+    with pytest.raises(UserError, match="missing from this installation.*weights=PATH"):
         resolve_weights("builtin")
 
 

@@ -48,8 +48,9 @@ def resolve_weights(spec: str | Path) -> ResolvedWeights:
     if spec == "builtin":
         if not BUILTIN_PATH.is_file():
             raise UserError(
-                "builtin AHDRNet weights are not trained yet; pass a trained .safetensors file "
-                "as weights=PATH (convert an official checkpoint with "
+                f"builtin AHDRNet weights are missing from this installation ({BUILTIN_PATH}); "
+                "reinstall ahdr-nodes, or pass a trained .safetensors file as weights=PATH "
+                "(convert an official checkpoint with "
                 "`ahdr weights import CKPT.pt -o OUT.safetensors`)"
             )
         return ResolvedWeights(BUILTIN_PATH, read_config(BUILTIN_PATH), "builtin")
