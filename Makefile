@@ -8,17 +8,23 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_PLUGINS := $(VENV)/.test-plugins
 TORCH_PIN := torch==2.13.0
 
 .PHONY: demo test lint install clean
 
-$(STAMP): pyproject.toml tests/plugins/example/pyproject.toml tests/plugins/broken/pyproject.toml
+$(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(TORCH_PIN)
 	$(BIN)/python -m pip install --quiet -e ".[test]"
-	$(BIN)/python -m pip install --quiet --no-deps -e tests/plugins/example -e tests/plugins/broken
 	touch $(STAMP)
+
+# The test suite's own third-party plugins (one works, one fails on purpose):
+# installed for the tests only, so a user's `ahdr plugins` does not list them.
+$(TEST_PLUGINS): $(STAMP) tests/plugins/example/pyproject.toml tests/plugins/broken/pyproject.toml
+	$(BIN)/python -m pip install --quiet --no-deps -e tests/plugins/example -e tests/plugins/broken
+	touch $(TEST_PLUGINS)
 
 install: $(STAMP)
 
@@ -28,7 +34,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP) lint
+test: $(TEST_PLUGINS) lint
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 clean:
