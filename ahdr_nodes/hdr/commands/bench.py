@@ -171,4 +171,44 @@ def bench_pipeline(size: str, layouts: str, memory_mb: float, json_path: Path | 
     _write_json(json_path, [asdict(result) for result in results])
 
 
-BENCH_COMMANDS = (bench_drdb, bench_model, bench_pipeline)
+@click.command(name="synth")
+@click.option("--size", default="256x256", show_default=True, help="Crop WIDTHxHEIGHT.")
+@click.option("--examples", default=200, show_default=True, help="Examples per measurement.")
+@click.option(
+    "--workers",
+    "worker_counts",
+    default="0,2",
+    show_default=True,
+    help="Comma list of DataLoader worker counts (0 = in this process).",
+)
+@click.option(
+    "--data", default="bundled", show_default=True, help="HDR source folder or file, or 'bundled'."
+)
+def bench_synth(size: str, examples: int, worker_counts: str, data: str) -> None:
+    """Training examples per second from the bracket synthesiser (tensors included)."""
+    import time
+
+    import cv2
+    from torch.utils.data import DataLoader
+
+    from ahdr_nodes.hdr.commands.data import source_files
+    from ahdr_nodes.hdr.data.sources import load_sources
+    from ahdr_nodes.hdr.data.synth import SynthConfig
+    from ahdr_nodes.hdr.data.torch_dataset import SyntheticBracketDataset
+
+    height, width = _size(size)
+    cv2.setNumThreads(1)  # before workers start: one OpenCV thread each (see the dataset)
+    dataset = SyntheticBracketDataset(
+        load_sources(source_files(data, "all")), examples, 0, SynthConfig(size=(height, width))
+    )
+    for text in worker_counts.split(","):
+        workers = int(text)
+        loader = DataLoader(dataset, batch_size=8, num_workers=workers)
+        start = time.perf_counter()
+        for _ in loader:
+            pass
+        rate = examples / (time.perf_counter() - start)
+        click.echo(f"{width}x{height}, {workers} workers: {rate:.1f} examples/s")
+
+
+BENCH_COMMANDS = (bench_drdb, bench_model, bench_pipeline, bench_synth)
