@@ -76,7 +76,7 @@ def worker_name() -> str:
 def remove_stale_temps(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """Delete temporaries left beside ``paths`` by writers killed mid-write.
 
-    Atomic writers (ahdr_nodes.hdr.io.atomic) write ``.NAME.*`` beside ``NAME``
+    Atomic writers (ahdr_nodes.core.atomic) write ``.NAME.*`` beside ``NAME``
     and rename it into place; a process killed in between leaves it behind.
     Call only while no other process writes these outputs. Returns what was removed.
     """

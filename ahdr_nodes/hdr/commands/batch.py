@@ -12,6 +12,7 @@ import click
 from tqdm import tqdm
 
 from ahdr_nodes.cli.main import resolve_graph_path
+from ahdr_nodes.core.atomic import atomic_output
 from ahdr_nodes.core.batch import (
     STATUSES,
     Job,
@@ -23,7 +24,6 @@ from ahdr_nodes.core.batch import (
 from ahdr_nodes.core.errors import UserError
 from ahdr_nodes.core.graph_file import GraphSpec, load_graph_file
 from ahdr_nodes.core.runner import prepare
-from ahdr_nodes.hdr.io.atomic import atomic_output
 from ahdr_nodes.hdr.io.hdr_files import HDR_SUFFIXES, read_hdr
 from ahdr_nodes.hdr.io.ldr_files import read_ldr
 from ahdr_nodes.hdr.scenes import BracketFiles, discover_scenes

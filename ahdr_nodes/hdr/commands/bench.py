@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 import torch
 
+from ahdr_nodes.core.atomic import atomic_output
 from ahdr_nodes.core.errors import UserError
-from ahdr_nodes.hdr.io.atomic import atomic_output
 
 DTYPE_CHOICES = ("auto", "float32", "bfloat16", "float16")
 

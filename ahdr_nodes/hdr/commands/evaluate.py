@@ -10,8 +10,8 @@ import click
 from tqdm import tqdm
 
 from ahdr_nodes.cli.main import resolve_graph_path
+from ahdr_nodes.core.atomic import atomic_output
 from ahdr_nodes.hdr.evaluate import evaluate, format_report, report_json, summarise
-from ahdr_nodes.hdr.io.atomic import atomic_output
 
 
 @click.command(name="eval")

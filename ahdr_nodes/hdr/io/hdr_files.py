@@ -13,8 +13,8 @@ import cv2
 import numpy as np
 import OpenEXR
 
+from ahdr_nodes.core.atomic import atomic_output
 from ahdr_nodes.core.errors import UserError
-from ahdr_nodes.hdr.io.atomic import atomic_output
 
 HDR_SUFFIXES = (".exr", ".hdr")
 

@@ -20,8 +20,8 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from ahdr_nodes.core.atomic import atomic_output
 from ahdr_nodes.core.errors import UserError
-from ahdr_nodes.hdr.io.atomic import atomic_output
 
 LDR_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 EXIF_ORIENTATION_TAG = 0x0112

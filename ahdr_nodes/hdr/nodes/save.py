@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ahdr_nodes.core.atomic import check_writable
 from ahdr_nodes.core.node import Input, Node, NodeContext, Output, Param, ParamError
 from ahdr_nodes.hdr.io import EXR_COMPRESSIONS, HDR_SUFFIXES, LDR_SUFFIXES, write_hdr, write_ldr
-from ahdr_nodes.hdr.io.atomic import check_writable
 from ahdr_nodes.hdr.types import HDRImage, LDRImage
 
 

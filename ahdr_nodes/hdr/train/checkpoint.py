@@ -15,8 +15,8 @@ from typing import Any
 
 import torch
 
+from ahdr_nodes.core.atomic import atomic_output
 from ahdr_nodes.core.errors import UserError
-from ahdr_nodes.hdr.io.atomic import atomic_output
 from ahdr_nodes.hdr.model import AHDRNet, load_weights
 from ahdr_nodes.hdr.model.weights import write_weights
 
