@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import Any
@@ -89,7 +90,9 @@ class Profiler:
 
 
 def describe_value(value: Any) -> str:
-    """A short description of a node output for the run summary."""
+    """A short description of a node output for the run summary (a file: its path)."""
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
     shape = getattr(value, "shape", None) or getattr(getattr(value, "data", None), "shape", None)
     name = type(value).__name__
     return f"{name} {tuple(shape)}" if shape is not None else f"{name}: {value!s:.80}"
