@@ -33,8 +33,10 @@ class GraphError:
     def format(self, source: str) -> str:
         where = f"{source}:{self.line}" if self.line else source
         text = f"{where}: {self.kind}: {self.message}"
-        if self.expected is not None or self.received is not None:
+        if self.received is not None:
             text += f" (expected {self.expected}, received {self.received})"
+        elif self.expected is not None:
+            text += f" (expected {self.expected})"
         if self.hint:
             text += f"; {self.hint}"
         return text
