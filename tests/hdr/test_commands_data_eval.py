@@ -32,26 +32,29 @@ def assert_refused(result, culprit: str) -> None:
     assert len(lines) == 1 and culprit in lines[0], result.err
 
 
+def synth_args(out) -> list[str]:
+    """`ahdr data synth` of the two small scenes every test here shares."""
+    return [
+        "data",
+        "synth",
+        "bundled",
+        str(out),
+        "--scenes",
+        "2",
+        "--seed",
+        str(SEED),
+        "--size",
+        "64x48",
+    ]
+
+
 @pytest.fixture(scope="module")
 def scenes(tmp_path_factory):
     """Two scenes from the bundled panoramas, written once through the CLI (seed 5)."""
     from ahdr_nodes.cli.main import main
 
     out = tmp_path_factory.mktemp("synth") / "scenes"
-    main(
-        [
-            "data",
-            "synth",
-            "bundled",
-            str(out),
-            "--scenes",
-            "2",
-            "--seed",
-            str(SEED),
-            "--size",
-            "64x48",
-        ]
-    )  # an error exits, failing every test that uses the scenes
+    main(synth_args(out))  # an error exits, failing every test that uses the scenes
     return out
 
 
@@ -67,18 +70,7 @@ def test_synth_writes_readable_kalantari_scenes(scenes):
 
 
 def test_synth_is_reproducible_and_reports_what_it_wrote(tmp_path, ahdr, scenes):
-    result = ahdr(
-        "data",
-        "synth",
-        "bundled",
-        str(tmp_path / "again"),
-        "--scenes",
-        "2",
-        "--seed",
-        str(SEED),
-        "--size",
-        "64x48",
-    )
+    result = ahdr(*synth_args(tmp_path / "again"))
     assert result.code == 0, result.err
     dynamic = sum(read_scene(f).dynamic for f in list_scenes(scenes))
     assert f"wrote 2 scenes ({2 - dynamic} static, {dynamic} dynamic)" in result.out
