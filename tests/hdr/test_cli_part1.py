@@ -227,7 +227,7 @@ def synthetic_bracket(tmp_path_factory):
     """A static bracket cut from a bundled panorama (seed 3): 16-bit PNGs + ground truth."""
     folder = tmp_path_factory.mktemp("bracket")
     sources = load_sources(bundled_hdri_files())
-    config = SynthConfig(size=SIZE, static_fraction=1.0)
+    config = SynthConfig(size=SIZE, static_fraction=1.0).plain_camera()
     example = synthesise_example(sources, example_rng(3, 0), config)
     frames = [
         write_ldr(folder / f"frame{index}.png", frame, 16)

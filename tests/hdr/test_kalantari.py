@@ -45,8 +45,9 @@ def test_round_trip_of_a_synthetic_scene(tmp_path, example):
         "exposure.txt",
         "synthetic.json",
     ]
-    step = example.metadata["ev_step"]
-    assert (folder / "exposure.txt").read_text().split() == ["0", f"{step:g}", f"{2 * step:g}"]
+    first, second = example.metadata["ev_gaps"]
+    expected = ["0", f"{first:g}", f"{first + second:g}"]
+    assert (folder / "exposure.txt").read_text().split() == expected
     scene = read_scene(folder)
     assert scene.name == "001" and scene.dynamic == example.dynamic
     assert scene.metadata["seed"] == 3 and scene.metadata["source"] == example.metadata["source"]

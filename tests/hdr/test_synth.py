@@ -14,9 +14,13 @@ from ahdr_nodes.hdr.data.sources import bundled_hdri_files, load_sources
 from ahdr_nodes.hdr.data.synth import SynthConfig, example_rng, synthesise_example
 
 SMALL = SynthConfig(size=(64, 64))
-# a camera without noise, gamma variation or exposure error, and a scene without motion
+# a gamma-2.2 lossless camera without noise, white-balance clipping or exposure error,
+# and a scene without motion
 CLEAN_STATIC = dataclasses.replace(
-    SMALL, noise=False, gamma_jitter=0.0, exposure_jitter=0.0, static_fraction=1.0
+    SMALL.plain_camera(),
+    noise=False,
+    exposure_jitter=0.0,
+    static_fraction=1.0,
 )
 seeds = st.integers(0, 2**32 - 1)
 
@@ -49,9 +53,9 @@ def test_example_shapes_types_and_ranges(sources, seed, size):
         assert frame.shape == (*size, 3) and frame.dtype == np.float32
         assert frame.flags.c_contiguous
         assert frame.min() >= 0.0 and frame.max() <= 1.0
-    step = example.metadata["ev_step"]
-    assert step in (2.0, 3.0)
-    np.testing.assert_array_equal(example.times, [1.0, 2**step, 2 ** (2 * step)])
+    gaps = example.metadata["ev_gaps"]
+    assert len(gaps) == 2 and set(gaps) <= set(SMALL.ev_steps)
+    np.testing.assert_array_equal(example.times, [1.0, 2 ** gaps[0], 2 ** (gaps[0] + gaps[1])])
     bits = example.metadata["bits"]
     levels = example.frames[1] * (2**bits - 1)
     np.testing.assert_allclose(levels, np.round(levels), atol=1e-3)

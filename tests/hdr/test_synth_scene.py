@@ -54,8 +54,8 @@ def test_layers_paste_with_their_alpha_and_clip_at_the_edges():
     background = np.zeros((10, 12, 3), np.float32)
     alpha = np.full((4, 4, 1), 0.5, np.float32)
     layer = Layer(
-        radiance=np.full((4, 4, 3), 2.0, np.float32),
-        alpha=alpha,
+        radiance=[np.full((4, 4, 3), 2.0, np.float32)] * 3,
+        alpha=[alpha] * 3,
         positions=[(1, 2), (-2, 10), (20, 20)],
     )
     first = composite(background, [layer], 0)

@@ -19,13 +19,24 @@ from ahdr_nodes.hdr.data.projection import equirect_to_perspective
 from ahdr_nodes.hdr.data.sources import HDRSource
 
 # Limits of the hand-held camera motion, relative to the output size (turn in
-# degrees). Together they move an output corner by at most about 0.13 of the size,
-# within the canvas margin of MARGIN_FRACTION.
-MAX_SHIFT = 0.05
+# degrees): a shift of 1 to 3 % of the size, as between hand-held frames, plus a
+# small turn, zoom and tilt. Together they move an output corner by at most about
+# 0.11 of the size, within the canvas margin of MARGIN_FRACTION.
+MIN_SHIFT = 0.01
+MAX_SHIFT = 0.03
 MAX_TURN_DEGREES = 2.0
 MAX_ZOOM = 0.02
 MAX_TILT = 0.02
 MARGIN_FRACTION = 0.15
+
+# Objects: how often one is bright (up to 16x, so it clips where the scene does not),
+# how often it sits over the brightest part of the reference view (where the
+# reference frame is clipped and only the short frame sees what it hides), and how
+# often it changes shape between frames (a walking person, leaves in the wind).
+BRIGHT_OBJECT_PROBABILITY = 0.25
+OVER_HIGHLIGHT_PROBABILITY = 0.35
+NON_RIGID_PROBABILITY = 0.5
+MAX_BEND = 0.08
 
 # Plain crops are scaled by at most this much down (more would alias) and never up
 # unless the source is smaller than the crop.
@@ -34,10 +45,14 @@ MIN_CROP_SCALE = 0.5
 
 @dataclass
 class Layer:
-    """An object: radiance and soft alpha, with its top-left canvas position per frame."""
+    """An object: per frame its radiance, soft alpha and top-left canvas position.
 
-    radiance: np.ndarray
-    alpha: np.ndarray
+    A rigid object shares one radiance and alpha between frames; a non-rigid one
+    is bent differently in each frame (never in the reference frame).
+    """
+
+    radiance: list[np.ndarray]
+    alpha: list[np.ndarray]
     positions: list[tuple[int, int]]
 
 
@@ -96,6 +111,7 @@ def soft_mask(size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
 
 def sample_layers(
     sources: Sequence[HDRSource],
+    background: np.ndarray,
     output: tuple[int, int],
     margin: int,
     frames: int,
@@ -107,9 +123,11 @@ def sample_layers(
     """Up to ``max_objects`` objects, visible in the reference frame.
 
     With ``moving``, each object slides at its own velocity (a few percent of the
-    image size per frame step, plus jitter); without, all frames show it in place.
-    All random draws happen either way, so a static and a moving example from one
-    seed share their reference frame.
+    image size per frame step, plus jitter) and may bend; without, all frames show
+    it in place and unbent. Some objects are bright, some sit over the brightest
+    part of ``background`` (the canvas) in the reference frame. All random draws
+    happen either way, so a static and a moving example from one seed share their
+    reference frame.
     """
     height, width = output
     extent = max(height, width)
@@ -120,23 +138,59 @@ def sample_layers(
             max(int(height * rng.uniform(0.15, 0.5)), 4),
             max(int(width * rng.uniform(0.15, 0.5)), 4),
         )
-        gain = math.exp(rng.uniform(math.log(0.25), math.log(4.0)))
+        brightest = math.log(16.0) if rng.random() < BRIGHT_OBJECT_PROBABILITY else math.log(4.0)
+        gain = math.exp(rng.uniform(math.log(0.25), brightest))
         radiance = random_crop(source.radiance, patch_size, rng) * np.float32(gain)
         alpha = soft_mask(patch_size, rng)
         centre = np.array([margin + rng.uniform(0, height), margin + rng.uniform(0, width)])
+        if rng.random() < OVER_HIGHLIGHT_PROBABILITY:
+            centre = _brightest_place(background, output, margin, patch_size)
         top_left = centre - np.array(patch_size) / 2
         direction = rng.uniform(0.0, 2 * math.pi)
         speed = rng.uniform(0.02, 0.12) * extent
         velocity = speed * np.array([math.sin(direction), math.cos(direction)])
         jitter = rng.normal(0.0, 0.005 * extent, (frames, 2))
-        positions = []
+        bends = rng.uniform(-1.0, 1.0, (frames, 2, 3, 3)).astype(np.float32)
+        bend = rng.uniform(0.0, MAX_BEND) if rng.random() < NON_RIGID_PROBABILITY else 0.0
+        positions, radiances, alphas = [], [], []
         for index in range(frames):
-            place = top_left
+            place, shape = top_left, (radiance, alpha)
             if moving and index != reference:
                 place = top_left + velocity * (index - reference) + jitter[index]
+                if bend > 0:
+                    shape = _bent(radiance, alpha, bends[index] * bend * abs(index - reference))
             positions.append((round(place[0]), round(place[1])))
-        layers.append(Layer(radiance=radiance, alpha=alpha, positions=positions))
+            radiances.append(shape[0])
+            alphas.append(shape[1])
+        layers.append(Layer(radiance=radiances, alpha=alphas, positions=positions))
     return layers
+
+
+def _brightest_place(
+    background: np.ndarray, output: tuple[int, int], margin: int, patch: tuple[int, int]
+) -> np.ndarray:
+    """The canvas centre of the patch-sized window of the output with the most light."""
+    height, width = output
+    window = background[margin : margin + height, margin : margin + width]
+    light = np.maximum(np.maximum(window[..., 0], window[..., 1]), window[..., 2])
+    light = cv2.blur(np.ascontiguousarray(light), (max(patch[1] // 2, 1), max(patch[0] // 2, 1)))
+    row, column = np.unravel_index(int(np.argmax(light)), light.shape)
+    return np.array([margin + row, margin + column], dtype=np.float64)
+
+
+def _bent(
+    radiance: np.ndarray, alpha: np.ndarray, offsets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The object under a smooth elastic warp: ``offsets`` (2, 3, 3) are the
+    displacements of a 3x3 control grid, as fractions of the patch size."""
+    height, width = alpha.shape[:2]
+    dy = cv2.resize(offsets[0] * height, (width, height), interpolation=cv2.INTER_CUBIC)
+    dx = cv2.resize(offsets[1] * width, (width, height), interpolation=cv2.INTER_CUBIC)
+    rows, columns = np.mgrid[0:height, 0:width].astype(np.float32)
+    map_x, map_y = columns + dx, rows + dy
+    bent_radiance = cv2.remap(radiance, map_x, map_y, cv2.INTER_LINEAR, cv2.BORDER_REFLECT)
+    bent_alpha = cv2.remap(alpha[..., 0], map_x, map_y, cv2.INTER_LINEAR, cv2.BORDER_CONSTANT)
+    return bent_radiance, bent_alpha[..., None]
 
 
 def composite(background: np.ndarray, layers: Sequence[Layer], frame: int) -> np.ndarray:
@@ -145,14 +199,15 @@ def composite(background: np.ndarray, layers: Sequence[Layer], frame: int) -> np
     canvas_height, canvas_width = canvas.shape[:2]
     for layer in layers:
         top, left = layer.positions[frame]
-        patch_height, patch_width = layer.alpha.shape[:2]
+        radiance, alpha = layer.radiance[frame], layer.alpha[frame]
+        patch_height, patch_width = alpha.shape[:2]
         y0, x0 = max(top, 0), max(left, 0)
         y1, x1 = min(top + patch_height, canvas_height), min(left + patch_width, canvas_width)
         if y0 >= y1 or x0 >= x1:
             continue
         window = (slice(y0 - top, y1 - top), slice(x0 - left, x1 - left))
         region = canvas[y0:y1, x0:x1]
-        region += layer.alpha[window] * (layer.radiance[window] - region)
+        region += alpha[window] * (radiance[window] - region)
     return canvas
 
 
@@ -165,13 +220,16 @@ def camera_homography(output: tuple[int, int], margin: int, rng: np.random.Gener
     """A small hand-held camera motion about the window centre: shift, turn, zoom, tilt.
 
     Maps canvas coordinates (output window plus ``margin`` on each side) to
-    canvas coordinates. Each component is drawn from a normal and clipped to its
-    limit (MAX_*); the limits together keep every output pixel's source inside
-    the canvas, so warped frames never show invented borders.
+    canvas coordinates. The shift has a length between MIN_SHIFT and MAX_SHIFT of
+    the size in a random direction; the other components are drawn from normals
+    and clipped to their limits (MAX_*); the limits together keep every output
+    pixel's source inside the canvas, so warped frames never show invented borders.
     """
     height, width = output
     extent = max(height, width)
-    shift = np.clip(rng.normal(0.0, MAX_SHIFT / 2, 2), -MAX_SHIFT, MAX_SHIFT) * extent
+    heading = rng.uniform(0.0, 2 * math.pi)
+    length = rng.uniform(MIN_SHIFT, MAX_SHIFT) * extent
+    shift = length * np.array([math.cos(heading), math.sin(heading)])
     turn = np.clip(rng.normal(0.0, MAX_TURN_DEGREES / 2), -MAX_TURN_DEGREES, MAX_TURN_DEGREES)
     zoom = math.exp(float(np.clip(rng.normal(0.0, MAX_ZOOM / 2), -MAX_ZOOM, MAX_ZOOM)))
     tilt = np.clip(rng.normal(0.0, MAX_TILT / 2, 2), -MAX_TILT, MAX_TILT) / extent

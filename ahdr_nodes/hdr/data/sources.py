@@ -7,6 +7,7 @@ the network.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import math
 import os
@@ -89,15 +90,35 @@ def load_sources(files: Sequence[str | os.PathLike[str]]) -> list[HDRSource]:
     return [HDRSource.from_array(Path(p).name, read_hdr(p)) for p in files]
 
 
+SOURCES_TABLE = "SOURCES.tsv"
+
+
+def source_kinds(files: Sequence[str | os.PathLike[str]]) -> dict[str, str]:
+    """File name -> kind ("panorama", "photo", ...) from the SOURCES.tsv tables beside
+    the files (columns ``short_name`` and ``kind``); files without an entry are absent."""
+    kinds: dict[str, str] = {}
+    for folder in sorted({Path(p).parent for p in files}):
+        table = folder / SOURCES_TABLE
+        if not table.is_file():
+            continue
+        rows = csv.DictReader(table.read_text(encoding="utf-8").splitlines(), delimiter="\t")
+        for row in rows:
+            if row.get("short_name") and row.get("kind"):
+                kinds[row["short_name"]] = row["kind"]
+    return {Path(p).name: kinds[Path(p).stem] for p in files if Path(p).stem in kinds}
+
+
 def split_train_validation(
     files: Sequence[str | os.PathLike[str]], validation_fraction: float = 0.2
 ) -> tuple[list[Path], list[Path]]:
     """Split source images into (train, validation) by whole image, decided by name.
 
     Files are ranked by a hash of their file name, so the split does not depend on
-    the folder they sit in or the order they are listed in; the first
-    ceil(fraction * n) go to validation, at least one while two or more files exist
-    and training keeps at least one. Both lists come back sorted by name.
+    the folder they sit in or the order they are listed in. The split is stratified
+    by kind where a SOURCES.tsv says it (see source_kinds), so photographs and
+    panoramas both reach both sides: of each kind, the first ceil(fraction * n) go
+    to validation, at least one while the kind has two or more files, and training
+    keeps at least one. Both lists come back sorted by name.
     """
     if not 0.0 <= validation_fraction < 1.0:
         raise UserError(f"validation fraction {validation_fraction} is not in [0, 1)")
@@ -105,11 +126,18 @@ def split_train_validation(
     names = [p.name for p in paths]
     if len(set(names)) != len(names):
         raise UserError("source HDR files must have distinct names to be split by name")
-    count = math.ceil(validation_fraction * len(paths))
-    if validation_fraction > 0:
-        count = max(count, 1)
-    count = max(min(count, len(paths) - 1), 0)
-    ranked = sorted(paths, key=lambda p: hashlib.sha256(p.name.encode()).hexdigest())
-    validation = sorted(ranked[:count], key=lambda p: p.name)
-    train = sorted(ranked[count:], key=lambda p: p.name)
-    return train, validation
+    kinds = source_kinds(paths)
+    groups: dict[str, list[Path]] = {}
+    for path in paths:
+        groups.setdefault(kinds.get(path.name, ""), []).append(path)
+    train: list[Path] = []
+    validation: list[Path] = []
+    for group in groups.values():
+        count = math.ceil(validation_fraction * len(group))
+        if validation_fraction > 0:
+            count = max(count, 1)
+        count = max(min(count, len(group) - 1), 0)
+        ranked = sorted(group, key=lambda p: hashlib.sha256(p.name.encode()).hexdigest())
+        validation += ranked[:count]
+        train += ranked[count:]
+    return sorted(train, key=lambda p: p.name), sorted(validation, key=lambda p: p.name)

@@ -91,7 +91,8 @@ def _train(config: TrainConfig, dist_: Distributed, progress: bool) -> TrainResu
     torch.manual_seed(config.seed)
     model = AHDRNet(config.model)
     xavier_init(model)
-    model.to(dist_.device)
+    # channels-last: 1.5x faster training steps on this project's CPU (docs/training.md)
+    model.to(dist_.device, memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     state = TrainingState()
     if config.resume:
