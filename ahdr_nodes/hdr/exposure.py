@@ -19,14 +19,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
 from ahdr_nodes.core.errors import UserError
+from ahdr_nodes.hdr.io.exif import (
+    EXPOSURE_TIME_TAG,
+    F_NUMBER_TAG,
+    ISO_TAG,
+    ExifUnreadable,
+    read_exif,
+)
 
-EXIF_IFD = 0x8769
-EXPOSURE_TIME_TAG = 0x829A
-F_NUMBER_TAG = 0x829D
-ISO_TAG = 0x8827
+EXIF_ADVICE = (
+    "these exposures come from the frames' EXIF, which some cameras write the same "
+    "for every frame of a bracket; give them with --times (seconds) or --ev (stops)"
+)
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,7 @@ def resolve_exposures(
         if len(stops) != len(frames):
             raise UserError(f"{exposure_file}: {len(stops)} EV values for {len(frames)} frames")
         return Exposures(normalise(_ev_to_times(stops), frames), "exposure_file")
-    return Exposures(normalise(exif_exposures(frames), frames), "exif")
+    return Exposures(normalise(exif_exposures(frames), frames, advice=EXIF_ADVICE), "exif")
 
 
 def read_exposure_file(path: str | os.PathLike[str]) -> list[float]:
@@ -114,15 +120,24 @@ def exif_exposures(frames: Sequence[Path]) -> np.ndarray:
     return result
 
 
-def normalise(times: np.ndarray, frames: Sequence[Path]) -> np.ndarray:
-    """Scale so the shortest exposure is 1; refuse two frames with the same exposure."""
+def normalise(
+    times: np.ndarray,
+    frames: Sequence[Path],
+    *,
+    advice: str = "a bracket needs distinct exposures",
+) -> np.ndarray:
+    """Scale so the shortest exposure is 1; refuse two frames with the same exposure.
+
+    ``advice`` ends the refusal: what the user can do depends on where the
+    exposures came from.
+    """
     relative = np.asarray(times, dtype=np.float64) / np.min(times)
     order = np.argsort(relative, kind="stable")
     for first, second in zip(order[:-1], order[1:], strict=True):
         if math.isclose(relative[first], relative[second], rel_tol=1e-6):
             raise UserError(
                 f"duplicate exposure {relative[first]:g} for {_name(frames, first)} "
-                f"and {_name(frames, second)}; a bracket needs distinct exposures"
+                f"and {_name(frames, second)}; {advice}"
             )
     return relative
 
@@ -154,13 +169,11 @@ def _ev_to_times(stops: Sequence[float]) -> np.ndarray:
 def _exif_record(frame: Path) -> dict[int, float]:
     """ExposureTime, FNumber and ISO of one frame, whichever are recorded."""
     try:
-        with Image.open(frame) as image:
-            exif = image.getexif()
+        tags = read_exif(frame)
     except FileNotFoundError:
         raise UserError(f"{frame}: file not found") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+    except ExifUnreadable:
         raise UserError(f"{frame}: cannot read EXIF (not a readable image)") from None
-    tags = {**dict(exif), **dict(exif.get_ifd(EXIF_IFD))}
     record = {}
     for tag in (EXPOSURE_TIME_TAG, F_NUMBER_TAG, ISO_TAG):
         value = tags.get(tag)

@@ -9,18 +9,17 @@ from hypothesis import strategies as st
 from PIL import Image, TiffImagePlugin
 
 from ahdr_nodes.core.errors import UserError
-from ahdr_nodes.hdr.exposure import (
-    EXIF_IFD,
-    EXPOSURE_TIME_TAG,
-    F_NUMBER_TAG,
-    ISO_TAG,
-    read_exposure_file,
-    resolve_exposures,
-)
+from ahdr_nodes.hdr.exposure import read_exposure_file, resolve_exposures
+from ahdr_nodes.hdr.io.exif import EXIF_IFD, EXPOSURE_TIME_TAG, F_NUMBER_TAG, ISO_TAG
+from ahdr_nodes.hdr.nodes.load import load_bracket
 
 
 def jpeg_with_exif(path, exposure_time=None, f_number=None, iso=None):
-    """A real JPEG whose EXIF records the given fields (None: left out)."""
+    """A real JPEG or TIFF (by suffix) whose Exif sub-IFD records the given fields.
+
+    None leaves a field out. A TIFF gets a real Exif sub-IFD, as cameras write
+    it: Pillow's TIFF writer stores the sub-IFD only when its tag is set.
+    """
     exif = Image.Exif()
     fields = exif.get_ifd(EXIF_IFD)
     if exposure_time is not None:
@@ -29,8 +28,33 @@ def jpeg_with_exif(path, exposure_time=None, f_number=None, iso=None):
         fields[F_NUMBER_TAG] = TiffImagePlugin.IFDRational(*f_number)
     if iso is not None:
         fields[ISO_TAG] = iso
+    exif[EXIF_IFD] = 0  # placeholder offset; the writer fills in the real one
     Image.new("RGB", (8, 6), (120, 60, 30)).save(path, exif=exif)
     return path
+
+
+def test_exif_exposure_times_from_tiffs(tmp_path):
+    """Pillow reads a TIFF's Exif sub-IFD lazily; it used to be read after closing."""
+    paths = [
+        jpeg_with_exif(tmp_path / "f0.tif", (1, 400), (8, 1), 100),
+        jpeg_with_exif(tmp_path / "f1.tif", (1, 100), (8, 1), 100),
+        jpeg_with_exif(tmp_path / "f2.tif", (1, 25), (8, 1), 100),
+    ]
+    result = resolve_exposures(paths)
+    assert result.source == "exif"
+    np.testing.assert_allclose(result.times, [1, 4, 16])
+    bracket = load_bracket(list(reversed(paths)))
+    np.testing.assert_allclose(bracket.times, [1, 4, 16])
+    assert bracket.sources == [str(p) for p in paths]
+
+
+def test_exif_same_exposure_on_every_frame_says_where_it_came_from(tmp_path):
+    paths = [jpeg_with_exif(tmp_path / f"f{i}.tif", (1, 100)) for i in range(3)]
+    with pytest.raises(UserError) as refused:
+        resolve_exposures(paths)
+    message = str(refused.value)
+    assert "f0.tif and" in message
+    assert "EXIF" in message and "--times" in message and "--ev" in message
 
 
 def test_exif_exposure_times_alone(tmp_path):

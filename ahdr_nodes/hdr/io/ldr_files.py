@@ -22,9 +22,9 @@ from PIL import Image, UnidentifiedImageError
 
 from ahdr_nodes.core.atomic import atomic_output
 from ahdr_nodes.core.errors import UserError
+from ahdr_nodes.hdr.io.exif import ORIENTATION_TAG, ExifUnreadable, read_exif
 
 LDR_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
-EXIF_ORIENTATION_TAG = 0x0112
 _FULL_SCALE = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
 
 
@@ -104,9 +104,8 @@ def write_ldr(
 def read_orientation(path: Path) -> int:
     """The EXIF orientation (1..8) of an image file; 1 when absent or unreadable."""
     try:
-        with Image.open(path) as image:
-            value = image.getexif().get(EXIF_ORIENTATION_TAG, 1)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        value = read_exif(path).get(ORIENTATION_TAG, 1)
+    except (FileNotFoundError, ExifUnreadable):
         return 1
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
