@@ -24,7 +24,7 @@ from ahdr_nodes.hdr.data.synth import SynthConfig, example_rng, synthesise_examp
 from ahdr_nodes.hdr.evaluate import hdr_port, scene_overrides
 from ahdr_nodes.hdr.io import write_ldr
 from ahdr_nodes.hdr.metrics import psnr_l, psnr_mu, ssim_mu
-from ahdr_nodes.hdr.ops.tonemap import mu_law
+from ahdr_nodes.hdr.sheet import contact_sheet
 
 # (label, graph, whether the graph takes weights)
 METHODS = (
@@ -97,40 +97,6 @@ def run_method(
     )
 
 
-def contact_sheet(
-    frames: list[np.ndarray],
-    results: list[MethodResult],
-    ground_truth: np.ndarray,
-    attention: np.ndarray | None,
-) -> np.ndarray:
-    """Inputs, each method's mu-law preview and the ground truth side by side,
-    with the attention maps below."""
-    tiles = [
-        (f"input {i + 1} (t={t})", frame)
-        for i, (frame, t) in enumerate(zip(frames, ("short", "mid", "long"), strict=False))
-    ]
-    tiles += [(f"{r.label} {r.psnr_mu:.2f} dB", mu_law(r.hdr)) for r in results]
-    tiles.append(("ground truth", mu_law(ground_truth)))
-    row = np.concatenate([_labelled(image, text) for text, image in tiles], axis=1)
-    if attention is None:
-        return row
-    scale = row.shape[1] / attention.shape[1]
-    resized = cv2.resize(
-        attention,
-        (row.shape[1], max(1, round(attention.shape[0] * scale))),
-        interpolation=cv2.INTER_NEAREST,
-    )
-    return np.concatenate([row, _labelled(resized, "AHDRNet attention maps")], axis=0)
-
-
-def _labelled(image: np.ndarray, text: str) -> np.ndarray:
-    """The image with ``text`` in a dark box at its top left (drawn in 8 bits)."""
-    tile = np.ascontiguousarray(np.round(np.clip(image, 0, 1) * 255).astype(np.uint8))
-    cv2.rectangle(tile, (0, 0), (7 * len(text) + 8, 18), (0, 0, 0), thickness=-1)
-    cv2.putText(tile, text, (4, 13), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1, cv2.LINE_AA)
-    return tile.astype(np.float32) / 255.0
-
-
 def run_demo(
     out_dir: Path, weights: str, seed: int, size: tuple[int, int], report: Callable[[str], None]
 ) -> list[MethodResult]:
@@ -146,6 +112,7 @@ def run_demo(
     attention = (
         cv2.imread(str(attention_path))[..., ::-1] / 255.0 if attention_path.exists() else None
     )
-    sheet = contact_sheet(scene.bracket.frames, results, scene.ground_truth, attention)
+    labelled = [(f"{r.label} {r.psnr_mu:.2f} dB", r.hdr) for r in results]
+    sheet = contact_sheet(scene.bracket.frames, labelled, scene.ground_truth, attention)
     write_ldr(out_dir / "sheet.png", sheet, overwrite=True)
     return results

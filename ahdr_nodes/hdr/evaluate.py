@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ahdr_nodes.core.errors import UserError
 from ahdr_nodes.core.executor import Executor
 from ahdr_nodes.core.graph_file import PortRef, load_graph_file
@@ -28,8 +30,10 @@ from ahdr_nodes.core.plugins import Plugins, get_plugins
 from ahdr_nodes.core.runner import prepare
 from ahdr_nodes.core.validate import ValidGraph
 from ahdr_nodes.hdr.data.kalantari import EXPOSURE_FILE, Scene, list_scenes, read_scene
+from ahdr_nodes.hdr.io.ldr_files import write_ldr
 from ahdr_nodes.hdr.metrics import psnr_l, psnr_mu, ssim_mu
 from ahdr_nodes.hdr.nodes.load import scene_frame_paths
+from ahdr_nodes.hdr.sheet import contact_sheet
 from ahdr_nodes.hdr.types import HDRImage
 
 METRICS = ("psnr_mu", "psnr_l", "ssim_mu")
@@ -40,7 +44,8 @@ HIGHER_EXPOSURE_INPUTS = ("times", "ev")
 
 @dataclass(frozen=True)
 class Score:
-    """One graph on one scene. ``dynamic`` is None when the scene does not say."""
+    """One graph on one scene. ``dynamic`` is None when the scene does not say;
+    ``subsets``: the subsets the scene belongs to besides ``all`` (scene_subsets)."""
 
     graph: str
     scene: str
@@ -49,11 +54,12 @@ class Score:
     psnr_l: float
     ssim_mu: float
     seconds: float
+    subsets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Summary:
-    """Means over the scenes of a subset (``all``, ``static`` or ``dynamic``)."""
+    """Means over the scenes of a subset (``all``, or one of scene_subsets)."""
 
     graph: str
     subset: str
@@ -102,8 +108,30 @@ def scene_overrides(folder: Path, declared: set[str], graph: Path) -> list[str]:
     return items
 
 
-def score_scene(label: str, graph: Path, scene: Scene, plugins: Plugins) -> Score:
-    """Run ``graph`` on ``scene`` up to its HDR result and score it against the ground truth."""
+def scene_subsets(scene: Scene) -> tuple[str, ...]:
+    """The subsets a scene is reported in, from what its synthetic.json records: motion
+    (static/dynamic), tone-curve family, EV spacing and bit depth (or JPEG)."""
+    subsets = []
+    if scene.dynamic is not None:
+        subsets.append("dynamic" if scene.dynamic else "static")
+    metadata = scene.metadata
+    if metadata.get("curve"):
+        subsets.append(f"curve {metadata['curve']}")
+    gaps = metadata.get("ev_gaps")
+    if gaps:
+        subsets.append(f"ev {gaps[0]:g}" if len(set(gaps)) == 1 else "ev uneven")
+    if metadata.get("jpeg_quality"):
+        subsets.append("jpeg 8-bit")
+    elif metadata.get("bits"):
+        subsets.append(f"{metadata['bits']}-bit")
+    return tuple(subsets)
+
+
+def score_scene(
+    label: str, graph: Path, scene: Scene, plugins: Plugins
+) -> tuple[Score, np.ndarray]:
+    """Run ``graph`` on ``scene`` up to its HDR result and score it against the ground
+    truth; return the score and the HDR result."""
     if scene.ground_truth is None:
         raise UserError(f"{scene.path}: no HDRImg.hdr ground truth to evaluate against")
     declared = set(load_graph_file(graph).graph_inputs)
@@ -121,7 +149,10 @@ def score_scene(label: str, graph: Path, scene: Scene, plugins: Plugins) -> Scor
         }
     except UserError as error:
         raise UserError(f"{label} on scene {scene.path}: {error}") from None
-    return Score(label, scene.name, scene.dynamic, seconds=seconds, **values)
+    subsets = scene_subsets(scene)
+    return Score(label, scene.name, scene.dynamic, seconds=seconds, subsets=subsets, **values), (
+        prediction
+    )
 
 
 def evaluate(
@@ -129,11 +160,14 @@ def evaluate(
     graphs: Mapping[str, Path],
     limit: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    sheets: Path | None = None,
 ) -> list[Score]:
     """Score every graph (label -> graph file) on the first ``limit`` scenes of ``data_dir``.
 
     Scenes are read once each and run through every graph; ``progress(done,
-    total)`` follows each graph-on-scene run.
+    total)`` follows each graph-on-scene run. With ``sheets``, a contact sheet per
+    scene (the frames, each graph's mu-law result with its PSNR-mu, the ground
+    truth) is written there as SCENE.png; an existing sheet is never replaced.
     """
     if not graphs:
         raise UserError("no graph to evaluate (give --graph at least once)")
@@ -141,24 +175,37 @@ def evaluate(
     plugins = get_plugins()
     total = len(folders) * len(graphs)
     scores = []
+    if sheets is not None:
+        sheets.mkdir(parents=True, exist_ok=True)
+        existing = [sheets / f"{folder.name}.png" for folder in folders]
+        clash = next((path for path in existing if path.exists()), None)
+        if clash is not None:
+            raise UserError(f"{clash}: contact sheet exists; choose another --sheets folder")
+    scores = []
     for folder in folders:
         scene = read_scene(folder)
+        results = []
         for label, graph in graphs.items():
-            scores.append(score_scene(label, graph, scene, plugins))
+            score, prediction = score_scene(label, graph, scene, plugins)
+            scores.append(score)
+            results.append((f"{label} {score.psnr_mu:.2f} dB", prediction))
             if progress is not None:
                 progress(len(scores), total)
+        if sheets is not None and scene.ground_truth is not None:
+            sheet = contact_sheet(scene.bracket.frames, results, scene.ground_truth)
+            write_ldr(sheets / f"{folder.name}.png", sheet)
     return scores
 
 
 def summarise(scores: Sequence[Score]) -> list[Summary]:
-    """Per graph: means over all scenes, then over static and dynamic ones where known."""
+    """Per graph: means over all scenes, then over each subset the scenes record
+    (static/dynamic, curve family, EV spacing, bit depth), in a fixed order."""
     summaries = []
+    names = sorted({name for score in scores for name in score.subsets}, key=_subset_order)
     for graph in dict.fromkeys(score.graph for score in scores):
         mine = [score for score in scores if score.graph == graph]
-        subsets = {
-            "all": mine,
-            "static": [score for score in mine if score.dynamic is False],
-            "dynamic": [score for score in mine if score.dynamic is True],
+        subsets = {"all": mine} | {
+            name: [score for score in mine if name in score.subsets] for name in names
         }
         for subset, members in subsets.items():
             if members:
@@ -204,6 +251,14 @@ def report_json(
         "scenes": [asdict(score) for score in scores],
         "summary": [asdict(summary) for summary in summaries],
     }
+
+
+def _subset_order(name: str) -> tuple[int, str]:
+    """static/dynamic first, then curves, EV spacings, depths; alphabetical within."""
+    families = ("static", "dynamic", "curve", "ev", "jpeg")
+    first = name.split()[0]
+    rank = families.index(first) if first in families else len(families)
+    return rank, name
 
 
 def _metric_cells(row: Score | Summary) -> list[str]:

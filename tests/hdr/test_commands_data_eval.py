@@ -15,6 +15,7 @@ from ahdr_nodes.hdr.commands.data import parse_size
 from ahdr_nodes.hdr.data.kalantari import list_scenes, read_scene
 from ahdr_nodes.hdr.data.sources import bundled_hdri_files, split_train_validation
 from ahdr_nodes.hdr.evaluate import Score, summarise
+from ahdr_nodes.hdr.io import read_ldr
 from ahdr_nodes.hdr.metrics import psnr_l, psnr_mu, ssim_mu
 
 SEED = 5
@@ -188,11 +189,44 @@ def test_eval_reports_static_and_dynamic_means(tmp_path, ahdr, scenes):
     data = json.loads(report.read_text())
     flags = [row["dynamic"] for row in data["scenes"]]
     expected = ["all"] + ["static"] * (False in flags) + ["dynamic"] * (True in flags)
-    assert [row["subset"] for row in data["summary"]] == expected
+    assert [row["subset"] for row in data["summary"]][: len(expected)] == expected
     everything = data["summary"][0]
     assert everything["scenes"] == 2
     mean = sum(row["psnr_mu"] for row in data["scenes"]) / 2
     assert everything["psnr_mu"] == pytest.approx(mean)
+
+
+def test_eval_reports_camera_subsets_and_writes_contact_sheets(tmp_path, ahdr, scenes):
+    sheets = tmp_path / "sheets"
+    result = ahdr(
+        "eval",
+        str(scenes),
+        "--graph",
+        "debevec",
+        "--graph",
+        "reference_only",
+        "--sheets",
+        str(sheets),
+        "--json",
+        str(tmp_path / "eval.json"),
+    )
+    assert result.code == 0, result.err
+    data = json.loads((tmp_path / "eval.json").read_text())
+    for row in data["scenes"]:
+        scene = read_scene(scenes / row["scene"])
+        gaps = scene.metadata["ev_gaps"]
+        spacing = f"ev {gaps[0]:g}" if len(set(gaps)) == 1 else "ev uneven"
+        assert f"curve {scene.metadata['curve']}" in row["subsets"] and spacing in row["subsets"]
+    subsets = {row["subset"] for row in data["summary"]}
+    assert {s for row in data["scenes"] for s in row["subsets"]} <= subsets
+    written = sorted(p.name for p in sheets.iterdir())
+    assert written == ["001.png", "002.png"]
+    sheet, _ = read_ldr(sheets / "001.png")
+    frame = read_scene(scenes / "001").bracket.frames[0]
+    # three frames, two graphs and the ground truth side by side
+    assert sheet.shape[1] == 6 * frame.shape[1]
+    again = ahdr("eval", str(scenes), "--graph", "debevec", "--sheets", str(sheets))
+    assert_refused(again, f"{sheets / '001.png'}: contact sheet exists")
 
 
 def test_eval_limit_takes_the_first_scenes(ahdr, scenes):
@@ -247,7 +281,8 @@ def test_eval_refuses_a_folder_without_scenes(tmp_path, ahdr):
 @given(st.lists(st.tuples(st.sampled_from([True, False]), st.floats(10, 60)), min_size=1))
 def test_summary_subsets_partition_the_scenes(rows):
     scores = [
-        Score("g", str(i), flag, value, value, 0.5, 0.1) for i, (flag, value) in enumerate(rows)
+        Score("g", str(i), flag, value, value, 0.5, 0.1, ("dynamic" if flag else "static",))
+        for i, (flag, value) in enumerate(rows)
     ]
     summaries = {s.subset: s for s in summarise(scores)}
     parts = [summaries[k] for k in ("static", "dynamic") if k in summaries]

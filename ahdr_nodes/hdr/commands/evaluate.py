@@ -25,16 +25,26 @@ from ahdr_nodes.hdr.evaluate import evaluate, format_report, report_json, summar
 )
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Also write a report.")
 @click.option("--limit", type=click.IntRange(min=1), help="Only the first N scenes (by name).")
+@click.option(
+    "--sheets",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write a contact sheet of all graphs per scene into this folder (SCENE.png).",
+)
 def eval_command(
-    data_dir: Path, graphs: tuple[str, ...], json_path: Path | None, limit: int | None
+    data_dir: Path,
+    graphs: tuple[str, ...],
+    json_path: Path | None,
+    limit: int | None,
+    sheets: Path | None,
 ) -> None:
     """Run each GRAPH on each scene of DATA_DIR and print PSNR-mu, PSNR-L and SSIM-mu.
 
     DATA_DIR holds Kalantari-layout scene folders (.tif frames, exposure.txt,
     HDRImg.hdr), e.g. from `ahdr data synth`. Each graph must declare the inputs
     `frames` and `exposure_file` and an output `hdr`; it runs only up to its HDR
-    result, so nothing is written. Means are given over all scenes and, for
-    synthetic scenes, over static and dynamic ones apart.
+    result, so nothing is written but the optional report and sheets. Means are
+    given over all scenes and, for synthetic scenes, over each subset they record:
+    static/dynamic, tone-curve family, EV spacing, bit depth or JPEG.
     """
     resolved = {name: resolve_graph_path(name) for name in dict.fromkeys(graphs)}
     bar = tqdm(unit="run", desc="eval", disable=not sys.stderr.isatty())
@@ -44,7 +54,7 @@ def eval_command(
         bar.update(done - bar.n)
 
     try:
-        scores = evaluate(data_dir, resolved, limit, progress)
+        scores = evaluate(data_dir, resolved, limit, progress, sheets)
     finally:
         bar.close()
     summaries = summarise(scores)
