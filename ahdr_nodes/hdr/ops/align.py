@@ -13,9 +13,14 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from ahdr_nodes.core.errors import UserError
 from ahdr_nodes.hdr.ops.linearise import to_uint8
 
 MTB_MIN_LEVEL_SIZE = 8
+# The smallest frame side each OpenCV aligner survives: AlignMTB segfaults on a
+# 1x1 frame and fails on 1xN; DIS optical flow fails below 12 pixels.
+MTB_MIN_SIZE = 2
+FLOW_MIN_SIZE = 12
 REC709_LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
 
 
@@ -29,6 +34,7 @@ def mtb_shifts(
     level keeps at least MTB_MIN_LEVEL_SIZE pixels across, below which the
     bitmaps carry too little structure and the search locks onto noise.
     """
+    require_size(frames, MTB_MIN_SIZE, "MTB")
     height, width = frames[reference].shape[:2]
     usable_bits = int(np.floor(np.log2(max(min(height, width), 2) / MTB_MIN_LEVEL_SIZE)))
     mtb = cv2.createAlignMTB(max(1, min(max_bits, usable_bits)), exclude_range, True)
@@ -41,6 +47,16 @@ def mtb_shifts(
         dx, dy = mtb.calculateShift(grey[reference], image)
         shifts.append((int(dx), int(dy)))
     return shifts
+
+
+def require_size(frames: Sequence[np.ndarray], minimum: int, method: str) -> None:
+    """Refuse frames too small for an aligner before OpenCV crashes on them."""
+    height, width = frames[0].shape[:2]
+    if min(height, width) < minimum:
+        raise UserError(
+            f"{method} alignment needs frames of at least {minimum}x{minimum} pixels, "
+            f"got {width}x{height}"
+        )
 
 
 def shift_frame(frame: np.ndarray, shift: tuple[int, int]) -> np.ndarray:
@@ -77,6 +93,7 @@ def flow_to_reference(
     the darker one keeps detail that the brighter one has not clipped, which
     darkening the brighter one could not restore.
     """
+    require_size([reference_frame], FLOW_MIN_SIZE, "optical flow")
     target = max(reference_time, time)
     fixed = exposure_matched_luminance(reference_frame, reference_time, target, gamma)
     moving = exposure_matched_luminance(frame, time, target, gamma)
