@@ -1,7 +1,7 @@
 """Reading and writing linear HDR images: OpenEXR (.exr) and Radiance (.hdr).
 
 Arrays are HxWx3 float32, RGB order. EXR goes through the OpenEXR package;
-Radiance RGBE through OpenCV (which stores BGR, hence the channel flips).
+Radiance RGBE through ``radiance.py``.
 """
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import cv2
 import numpy as np
 import OpenEXR
 
 from ahdr_nodes.core.atomic import atomic_output
 from ahdr_nodes.core.errors import UserError
+from ahdr_nodes.hdr.io.radiance import read_radiance, write_radiance
 
 HDR_SUFFIXES = (".exr", ".hdr")
 
@@ -46,7 +46,7 @@ def read_hdr(path: str | os.PathLike[str]) -> np.ndarray:
     suffix = _hdr_suffix(source)
     if not source.is_file():
         raise UserError(f"{source}: file not found")
-    return _read_exr(source) if suffix == ".exr" else _read_radiance(source)
+    return _read_exr(source) if suffix == ".exr" else read_radiance(source)
 
 
 def write_hdr(
@@ -74,7 +74,7 @@ def write_hdr(
         if suffix == ".exr":
             _write_exr(temp, image, half, EXR_COMPRESSIONS[compression])
         else:
-            _write_radiance(temp, image)
+            write_radiance(temp, image)
     return target
 
 
@@ -103,17 +103,6 @@ def _read_exr(source: Path) -> np.ndarray:
     return np.stack([plane.astype(np.float32) for plane in planes], axis=-1)
 
 
-def _read_radiance(source: Path) -> np.ndarray:
-    try:
-        image = cv2.imread(str(source), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_COLOR)
-    except cv2.error as error:
-        reason = _first_line(error)
-        raise UserError(f"{source}: not a readable Radiance .hdr file ({reason})") from None
-    if image is None or image.dtype != np.float32:
-        raise UserError(f"{source}: not a readable Radiance .hdr file (corrupt or truncated)")
-    return np.ascontiguousarray(image[..., ::-1])
-
-
 def _write_exr(temp: Path, image: np.ndarray, half: bool, compression: OpenEXR.Compression) -> None:
     if half:
         image = np.clip(image, -HALF_MAX, HALF_MAX).astype(np.float16)
@@ -124,16 +113,6 @@ def _write_exr(temp: Path, image: np.ndarray, half: bool, compression: OpenEXR.C
             exr.write(str(temp))
     except (RuntimeError, ValueError, OSError) as error:
         raise UserError(f"{temp}: cannot write EXR ({_first_line(error)})") from None
-
-
-def _write_radiance(temp: Path, image: np.ndarray) -> None:
-    bgr = np.ascontiguousarray(image[..., ::-1])
-    try:
-        written = cv2.imwrite(str(temp), bgr)
-    except cv2.error as error:
-        raise UserError(f"{temp}: cannot write Radiance .hdr ({_first_line(error)})") from None
-    if not written:
-        raise UserError(f"{temp}: cannot write Radiance .hdr")
 
 
 def _as_rgb_float(data: np.ndarray) -> np.ndarray:
