@@ -9,9 +9,13 @@ import click
 
 from ahdr_nodes.cli.main import execute, resolve_graph_path
 from ahdr_nodes.core.errors import UserError
-from ahdr_nodes.core.graph_file import load_graph_file
+from ahdr_nodes.core.graph_file import GraphSpec, load_graph_file
+from ahdr_nodes.core.plugins import get_plugins
 from ahdr_nodes.core.runner import prepare
+from ahdr_nodes.hdr.io import HDR_SUFFIXES, LDR_SUFFIXES
 from ahdr_nodes.hdr.scenes import BracketFiles, scene_from_folder
+
+EIGHT_BIT_SUFFIXES = (".jpg", ".jpeg")
 
 
 def _numbers(values: tuple[str, ...], option: str) -> list[float] | None:
@@ -24,17 +28,56 @@ def _numbers(values: tuple[str, ...], option: str) -> list[float] | None:
         raise UserError(f"{option} {','.join(values)}: expected numbers") from None
 
 
+def output_plan(
+    spec: GraphSpec, graph: Path, output: Path, preview: Path | None
+) -> tuple[dict[str, str | None], list[str], list[str]]:
+    """Where ``-o`` and ``--preview`` go: declared inputs to set, node overrides, targets.
+
+    A graph with an ``hdr`` output writes ``-o`` as HDR (and ``--preview`` as a
+    display image). A graph whose only image is a display one, such as exposure
+    fusion, writes it to ``-o``: 16-bit for PNG and TIFF, 8-bit for JPEG.
+    """
+    suffix = output.suffix.lower()
+    outputs = spec.graph_outputs
+    if "hdr" in outputs:
+        if suffix not in HDR_SUFFIXES:
+            raise UserError(
+                f"{output}: the graph {graph.stem} makes an HDR image; give -o an "
+                f"{' or '.join(HDR_SUFFIXES)} path (a display image goes to --preview)"
+            )
+        wanted = [name for name in ("hdr", "preview") if name == "hdr" or preview is not None]
+        targets = [outputs[name].split(".")[0] for name in wanted if name in outputs]
+        paths = {"output": str(output), "preview": str(preview) if preview else None}
+        return paths, [], targets
+    if "preview" not in outputs:
+        raise UserError(f"{graph}: declares neither an 'hdr' nor a 'preview' output to write")
+    if suffix not in LDR_SUFFIXES:
+        raise UserError(
+            f"{output}: the graph {graph.stem} makes a display image, not HDR; give -o a "
+            f"{', '.join(LDR_SUFFIXES)} path"
+        )
+    if preview is not None:
+        raise UserError(
+            f"the graph {graph.stem} makes one display image, written to -o; leave out --preview"
+        )
+    writer = outputs["preview"].split(".")[0]
+    node = spec.node(writer)
+    node_class = get_plugins().registry.get(node.type) if node else None
+    has_bits = node_class is not None and "bits" in node_class.params
+    deep = has_bits and suffix not in EIGHT_BIT_SUFFIXES
+    return {"preview": str(output)}, [f"{writer}.bits=16"] if deep else [], [writer]
+
+
 def merge_overrides(
     scene: BracketFiles,
-    output: Path,
-    preview: Path | None,
+    paths: dict[str, str | None],
     declared: set[str],
     settings: dict[str, str | None],
     overwrite: bool,
 ) -> list[str]:
     """``--set`` overrides for the graph's declared inputs; refuse ones it lacks."""
     overrides = scene.overrides()
-    wanted = {"output": str(output), "preview": str(preview) if preview else None, **settings}
+    wanted = {**paths, **settings}
     for name, value in wanted.items():
         if value is None:
             continue
@@ -70,7 +113,7 @@ def merge_overrides(
     "--output",
     type=click.Path(path_type=Path),
     required=True,
-    help="Output HDR image (.exr or .hdr).",
+    help="Output image: .exr or .hdr for HDR graphs, .png/.tif (16-bit) or .jpg for fusion.",
 )
 @click.option("--preview", type=click.Path(path_type=Path), help="Also write a tonemapped preview.")
 @click.option("--graph", default="ahdrnet", show_default=True, help="Graph name or file.")
@@ -94,7 +137,8 @@ def merge(
     dtype: str | None,
     overwrite: bool,
 ) -> None:
-    """Merge a bracket of FRAMES (any order) into one HDR image.
+    """Merge a bracket of FRAMES (any order) into one HDR image (or, with an
+    exposure-fusion graph such as mertens, one display image).
 
     Exposures come from --times, --ev, --exposure-file or the frames' EXIF, in
     that order of precedence.
@@ -113,15 +157,7 @@ def merge(
     graph_path = resolve_graph_path(graph)
     spec = load_graph_file(graph_path)
     settings = {"weights": weights, "device": device, "dtype": dtype}
-    overrides = merge_overrides(
-        bracket, output, preview, set(spec.graph_inputs), settings, overwrite
-    )
-    targets = [
-        spec.graph_outputs[name].split(".")[0]
-        for name in ("hdr", "preview")
-        if name in spec.graph_outputs and (name == "hdr" or preview is not None)
-    ]
-    if not targets:
-        raise UserError(f"{graph_path}: declares no 'hdr' output to merge into")
-    execute(prepare(spec, overrides), targets)
+    paths, node_settings, targets = output_plan(spec, graph_path, output, preview)
+    overrides = merge_overrides(bracket, paths, set(spec.graph_inputs), settings, overwrite)
+    execute(prepare(spec, [*overrides, *node_settings]), targets)
     click.echo(f"wrote {output}" + (f" and {preview}" if preview else ""))
