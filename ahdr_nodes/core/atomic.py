@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
+import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ahdr_nodes.core.errors import UserError
@@ -20,6 +22,33 @@ def _current_umask() -> int:
 # mkstemp creates files readable by the owner only; a finished output should get
 # the permissions an ordinary open() would have given it.
 _FILE_MODE = 0o666 & ~_current_umask()
+
+# Temporaries are named ``.NAME.<8 random>.ahdr-tmp.SUFFIX``: the marker lets
+# cleanup recognise exactly the files this module made, and nothing a user or
+# another scene named alike.
+_TEMP_MARKER = ".ahdr-tmp"
+_RANDOM_PART = "[a-z0-9_]{8}"
+
+
+def _temp_parts(target: Path) -> tuple[str, str]:
+    return f".{target.name}.", f"{_TEMP_MARKER}{target.suffix}"
+
+
+def _make_temp(target: Path, folder: Path) -> Path:
+    prefix, suffix = _temp_parts(target)
+    handle, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=folder)
+    os.close(handle)
+    return Path(name)
+
+
+def stale_temps(path: str | os.PathLike[str]) -> list[Path]:
+    """Temporaries that ``atomic_output(path)`` left beside ``path`` (a killed writer)."""
+    target = Path(path)
+    if not target.parent.is_dir():
+        return []
+    prefix, suffix = _temp_parts(target)
+    pattern = re.compile(re.escape(prefix) + _RANDOM_PART + re.escape(suffix))
+    return [p for p in target.parent.glob(f"{glob.escape(prefix)}*") if pattern.fullmatch(p.name)]
 
 
 @contextlib.contextmanager
@@ -39,15 +68,7 @@ def atomic_output(path: str | os.PathLike[str], overwrite: bool = False) -> Iter
     except OSError as error:
         reason = _reason(error)
         raise UserError(f"{target}: cannot create folder {target.parent} ({reason})") from None
-    try:
-        handle, temp_name = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent
-        )
-    except OSError as error:
-        reason = _reason(error)
-        raise UserError(f"{target}: cannot write to folder {target.parent} ({reason})") from None
-    os.close(handle)
-    temp = Path(temp_name)
+    temp = _try_temp(target, target.parent)
     try:
         yield temp
         _refuse_existing(target, overwrite)
@@ -61,8 +82,10 @@ def atomic_output(path: str | os.PathLike[str], overwrite: bool = False) -> Iter
 def check_writable(path: str | os.PathLike[str], overwrite: bool = False) -> None:
     """Raise UserError now if ``atomic_output(path, overwrite)`` would fail later.
 
-    Creates nothing: it checks the file and the nearest existing ancestor folder,
-    so a graph can refuse a bad output before any node has written anything.
+    Leaves nothing behind: it tries the temporary file in the nearest existing
+    ancestor folder and removes it, so permissions (root included), read-only
+    file systems and over-long names fail here, before any node has written
+    anything, rather than after an earlier output was written.
     """
     target = Path(path)
     _refuse_existing(target, overwrite)
@@ -71,8 +94,34 @@ def check_writable(path: str | os.PathLike[str], overwrite: bool = False) -> Non
         ancestor = ancestor.parent
     if not ancestor.is_dir():
         raise UserError(f"{target}: cannot create folder {target.parent} ({ancestor} is a file)")
-    if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise UserError(f"{target}: cannot write to folder {ancestor} (permission denied)")
+    _try_temp(target, ancestor).unlink()
+
+
+def check_not_input(
+    path: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str] | None]
+) -> None:
+    """Raise UserError when ``path`` names one of ``inputs``, even through a link.
+
+    No overwrite flag allows it: a run must never destroy what it reads.
+    """
+    target = Path(path)
+    for source in inputs:
+        if source is not None and _same_file(target, Path(source)):
+            raise UserError(f"{target}: is an input of this run; refusing to write over it")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.exists() and b.exists():
+        return a.samefile(b)
+    return a.resolve() == b.resolve()
+
+
+def _try_temp(target: Path, folder: Path) -> Path:
+    try:
+        return _make_temp(target, folder)
+    except OSError as error:
+        reason = _reason(error)
+        raise UserError(f"{target}: cannot write to folder {folder} ({reason})") from None
 
 
 def _refuse_existing(target: Path, overwrite: bool) -> None:

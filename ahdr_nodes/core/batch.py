@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ahdr_nodes.core.atomic import stale_temps
 from ahdr_nodes.core.errors import UserError
 from ahdr_nodes.core.executor import Executor, NodeFailed
 from ahdr_nodes.core.validate import GraphValidationError
@@ -76,15 +77,14 @@ def worker_name() -> str:
 def remove_stale_temps(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """Delete temporaries left beside ``paths`` by writers killed mid-write.
 
-    Atomic writers (ahdr_nodes.core.atomic) write ``.NAME.*`` beside ``NAME``
-    and rename it into place; a process killed in between leaves it behind.
+    Atomic writers (ahdr_nodes.core.atomic) write a marked temporary beside
+    ``NAME`` and rename it into place; a process killed in between leaves it
+    behind. Only such temporaries are removed, never another file named alike.
     Call only while no other process writes these outputs. Returns what was removed.
     """
     removed = []
-    for path in map(Path, paths):
-        if not path.parent.is_dir():
-            continue
-        for temp in path.parent.glob(f".{path.name}.*"):
+    for path in paths:
+        for temp in stale_temps(path):
             temp.unlink(missing_ok=True)
             removed.append(temp)
     return removed

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
+from ahdr_nodes.core.atomic import check_not_input
 from ahdr_nodes.core.errors import UserError
 from ahdr_nodes.core.graph_file import PortRef
 from ahdr_nodes.core.node import Node, NodeContext
@@ -116,7 +117,10 @@ class Executor:
         plan = self.needed(graph, target_ids)
         remaining, wanted = self._consumers(graph, plan, target_ids)
         nodes = {node_id: self._instantiate(graph, node_id) for node_id in plan}
+        read = [path for node in nodes.values() for path in node.files(written=False)]
         for node in nodes.values():
+            for path in node.files(written=True):
+                check_not_input(path, read)
             node.preflight()
         values: dict[str, dict[str, Any]] = {}
         keys: dict[str, str] = {}

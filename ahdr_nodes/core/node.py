@@ -73,6 +73,8 @@ class Param:
     ``required`` params have no default and must be set in the graph file.
     ``input_file`` params name files the node reads: the executor fingerprints
     them (path, size, mtime) into the cache key, so an edited file reruns.
+    ``output_file`` params name files the node writes: the executor refuses a
+    run in which one of them is also an ``input_file`` of any node.
     On an instance, the descriptor returns the node's bound value.
     """
 
@@ -85,6 +87,7 @@ class Param:
     item: type | None = None
     nullable: bool = False
     input_file: bool = False
+    output_file: bool = False
     name: str = field(default="", compare=False)
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -291,20 +294,22 @@ class Node(ABC):
         a rewritten file invalidates the cache without hashing its contents.
         """
         parts = []
-        for name, param in self.params.items():
-            if not param.input_file:
-                continue
-            value = self.param_values[name]
-            paths = value if isinstance(value, list) else [value]
-            for path in paths:
-                if path is None:
-                    continue
-                try:
-                    st = os.stat(path)
-                    parts.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
-                except OSError:
-                    parts.append(f"{path}:missing")
+        for path in self.files(written=False):
+            try:
+                st = os.stat(path)
+                parts.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
+            except OSError:
+                parts.append(f"{path}:missing")
         return "|".join(parts)
+
+    def files(self, written: bool) -> list[Path]:
+        """The paths of the ``output_file`` (written) or ``input_file`` params that are set."""
+        paths = []
+        for name, param in self.params.items():
+            if (param.output_file if written else param.input_file):
+                value = self.param_values[name]
+                paths += [p for p in (value if isinstance(value, list) else [value]) if p]
+        return paths
 
     @classmethod
     def describe(cls) -> dict[str, Any]:

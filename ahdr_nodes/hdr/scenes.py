@@ -58,7 +58,8 @@ def _yaml(value: object) -> str:
 
 
 def _safe_name(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "scene"
+    """A file-name-safe scene name; never hidden, since outputs are named after it."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).lstrip(".").strip("_") or "scene"
 
 
 def _visible(folder: Path) -> list[Path]:
@@ -80,7 +81,21 @@ def discover_scenes(
     group_size: int | None = None,
     max_gap_seconds: float = 2.0,
 ) -> list[BracketFiles]:
-    """Scenes from a manifest file, a folder of scene folders, or loose frames."""
+    """Scenes from a manifest file, a folder of scene folders, or loose frames.
+
+    Raises UserError when there are none, or when two scenes would share a name
+    (and so write the same output files).
+    """
+    scenes = _find_scenes(source, pattern, group_size, max_gap_seconds)
+    if not scenes:
+        raise UserError(f"{source}: lists no scenes")
+    _refuse_shared_names(scenes, source)
+    return scenes
+
+
+def _find_scenes(
+    source: Path, pattern: str, group_size: int | None, max_gap_seconds: float
+) -> list[BracketFiles]:
     if not source.exists():
         raise UserError(f"{source}: no such file or folder")
     if source.is_file():
@@ -94,6 +109,18 @@ def discover_scenes(
     if not frames:
         raise UserError(f"{source}: no scene folders and no frames matching {pattern!r}")
     return group_loose_frames(frames, group_size, max_gap_seconds)
+
+
+def _refuse_shared_names(scenes: list[BracketFiles], source: Path) -> None:
+    """Two scenes with one name would write one output: refuse, naming both."""
+    first: dict[str, BracketFiles] = {}
+    for scene in scenes:
+        other = first.setdefault(scene.name, scene)
+        if other is not scene:
+            raise UserError(
+                f"{source}: scenes starting at {other.frames[0].name} and "
+                f"{scene.frames[0].name} would both be named {scene.name!r}; rename one"
+            )
 
 
 def scene_from_folder(folder: Path, pattern: str = DEFAULT_PATTERN) -> BracketFiles:
@@ -167,12 +194,7 @@ def read_manifest(path: Path) -> list[BracketFiles]:
                 raise UserError(f"{path}: a YAML manifest needs a 'scenes' list")
     except (OSError, UnicodeDecodeError, yaml.YAMLError, csv.Error) as exc:
         raise UserError(f"{path}: cannot read manifest ({exc})") from None
-    scenes = [_manifest_scene(entry, index, path) for index, entry in enumerate(entries)]
-    names = [scene.name for scene in scenes]
-    duplicates = sorted({name for name in names if names.count(name) > 1})
-    if duplicates:
-        raise UserError(f"{path}: scene name {duplicates[0]!r} appears more than once")
-    return scenes
+    return [_manifest_scene(entry, index, path) for index, entry in enumerate(entries)]
 
 
 def _manifest_scene(entry: object, index: int, path: Path) -> BracketFiles:

@@ -173,7 +173,7 @@ def test_yaml_manifest_takes_ev_times_or_an_exposure_file(tmp_path):
         (
             "m.yaml",
             "scenes: [{name: x, frames: [a, b]}, {name: x, frames: [c, d]}]\n",
-            "'x' appears more than once",
+            "would both be named 'x'",
         ),
         ("m.txt", "a.png\n", "must be .csv or .yaml"),
     ],

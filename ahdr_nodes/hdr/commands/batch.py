@@ -12,7 +12,7 @@ import click
 from tqdm import tqdm
 
 from ahdr_nodes.cli.main import resolve_graph_path
-from ahdr_nodes.core.atomic import atomic_output
+from ahdr_nodes.core.atomic import atomic_output, check_not_input, check_writable
 from ahdr_nodes.core.batch import (
     STATUSES,
     Job,
@@ -100,19 +100,34 @@ def plan_jobs(jobs: list[Job], resume: bool, overwrite: bool) -> tuple[list[Job]
     return todo, settled
 
 
-def write_reports(results: list[JobResult], json_path: Path) -> Path:
-    """Write the per-scene report as JSON and CSV (atomically); return the CSV path."""
+def report_paths(
+    json_path: Path, source: Path, scenes: list[BracketFiles], replace: bool
+) -> list[Path]:
+    """The report's JSON and CSV paths, checked before any work: a .json name, not
+    an existing file unless ``replace`` (--resume or --overwrite), never an input
+    (a manifest ``source``, a frame, an exposure file)."""
+    if json_path.suffix.lower() != ".json":
+        raise UserError(f"--report {json_path}: expected a path ending in .json")
+    inputs = [source, *(p for scene in scenes for p in (*scene.frames, scene.exposure_file))]
+    paths = [json_path, json_path.with_suffix(".csv")]
+    for path in paths:
+        check_not_input(path, inputs)
+        check_writable(path, replace)
+    return paths
+
+
+def write_reports(results: list[JobResult], paths: list[Path], replace: bool) -> None:
+    """Write the per-scene report (paths from report_paths) as JSON and CSV, atomically."""
+    json_path, csv_path = paths
     rows = [result.to_json() for result in sorted(results, key=lambda r: r.name)]
-    with atomic_output(json_path, overwrite=True) as temp:
+    with atomic_output(json_path, replace) as temp:
         temp.write_text(json.dumps(rows, indent=2) + "\n")
-    csv_path = json_path.with_suffix(".csv")
     fields = list(JobResult.__dataclass_fields__)
-    with atomic_output(csv_path, overwrite=True) as temp, temp.open("w", newline="") as handle:
+    with atomic_output(csv_path, replace) as temp, temp.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
         for row in rows:
             writer.writerow({**row, "outputs": ";".join(row["outputs"])})
-    return csv_path
 
 
 def _counts(results: list[JobResult]) -> dict[str, int]:
@@ -179,9 +194,12 @@ def batch(
     scenes = discover_scenes(input_dir, pattern, group_size)
     jobs = [scene_job(scene, output_dir, spec, overwrite, overrides) for scene in scenes]
     prepare(graph_path, jobs[0].overrides)  # a graph error fails once, before any work
+    todo, results = plan_jobs(jobs, resume, overwrite)
+    reports = report_paths(
+        report or output_dir / "batch_report.json", input_dir, scenes, resume or overwrite
+    )
     output_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(p for job in jobs for p in job.outputs.values())
-    todo, results = plan_jobs(jobs, resume, overwrite)
     bar = tqdm(
         total=len(jobs),
         initial=len(results),
@@ -207,13 +225,13 @@ def batch(
     # a worker killed mid-write leaves its temporary file; nothing writes any more
     remove_stale_temps(p for job in todo for p in job.outputs.values())
     elapsed = time.perf_counter() - start
-    csv_path = write_reports(results, report or output_dir / "batch_report.json")
+    write_reports(results, reports, resume or overwrite)
     counts = _counts(results)
     rate = 60 * counts["done"] / elapsed if elapsed > 0 else 0.0
     click.echo(
         f"{counts['done']} done, {counts['failed']} failed, {counts['skipped']} skipped "
         f"of {len(jobs)} scenes in {elapsed:.1f} s ({rate:.1f} scenes/min); "
-        f"report: {csv_path.with_suffix('.json')}"
+        f"report: {reports[0]}"
     )
     if counts["failed"]:
         raise UserError(f"{counts['failed']} of {len(jobs)} scenes failed (see the report)")

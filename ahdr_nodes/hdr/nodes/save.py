@@ -37,7 +37,7 @@ class SaveHDR(FileWriter):
     """Linear radiance to OpenEXR (half by default) or Radiance .hdr."""
 
     hdr = Input(HDRImage)
-    path = Param(Path, doc="output .exr or .hdr")
+    path = Param(Path, output_file=True, doc="output .exr or .hdr")
     half = Param(bool, True, doc="EXR: half floats (False: 32-bit floats)")
     compression = Param(str, "zip", choices=tuple(EXR_COMPRESSIONS), doc="EXR compression")
 
@@ -60,7 +60,7 @@ class SaveImage(FileWriter):
     """A display image to PNG (8/16-bit), TIFF (8/16-bit) or JPEG."""
 
     image = Input(LDRImage)
-    path = Param(Path, doc="output .png, .jpg or .tif")
+    path = Param(Path, output_file=True, doc="output .png, .jpg or .tif")
     bits = Param(int, 8, choices=(8, 16), doc="bits per channel (JPEG: 8 only)")
     jpeg_quality = Param(int, 95, minimum=1, maximum=100)
 
