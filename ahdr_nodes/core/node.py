@@ -306,7 +306,7 @@ class Node(ABC):
         """The paths of the ``output_file`` (written) or ``input_file`` params that are set."""
         paths = []
         for name, param in self.params.items():
-            if (param.output_file if written else param.input_file):
+            if param.output_file if written else param.input_file:
                 value = self.param_values[name]
                 paths += [p for p in (value if isinstance(value, list) else [value]) if p]
         return paths

@@ -11,7 +11,8 @@ from hostile_support import assert_refused, snapshot, write_frames
 
 def _manifest(folder: Path, names: list[str]) -> Path:
     frames = write_frames(folder / "frames", 32, 32)
-    rows = [f"{name},frames/{p.name},{ev}" for name in names for p, ev in zip(frames, (-2, 0, 2))]
+    exposures = list(zip(frames, (-2, 0, 2), strict=True))
+    rows = [f"{name},frames/{p.name},{ev}" for name in names for p, ev in exposures]
     path = folder / "m.csv"
     path.write_text("scene,frame,ev\n" + "\n".join(rows) + "\n")
     return path
