@@ -236,7 +236,9 @@ def synthetic_bracket(tmp_path_factory):
     return frames, np.log2(example.times / example.times[0]), example.ground_truth
 
 
-@pytest.mark.parametrize("graph", ["debevec", "debevec_mtb", "debevec_flow", "mertens"])
+@pytest.mark.parametrize(
+    "graph", ["debevec", "debevec_mtb", "debevec_homography", "debevec_flow", "mertens"]
+)
 def test_graphs_run_end_to_end_on_a_synthetic_bracket(tmp_path, ahdr, synthetic_bracket, graph):
     frames, evs, truth = synthetic_bracket
     fusion = graph == "mertens"  # exposure fusion makes a display image, no radiance map

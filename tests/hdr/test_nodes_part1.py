@@ -14,6 +14,7 @@ from ahdr_nodes.hdr.nodes import (
     NODES,
     DebevecMerge,
     FlowAlign,
+    HomographyAlign,
     Linearise,
     LoadBracket,
     LoadScene,
@@ -63,7 +64,7 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def test_every_node_is_listed_once_with_a_doc():
-    assert len({node.type_name for node in NODES}) == len(NODES) == 15
+    assert len({node.type_name for node in NODES}) == len(NODES) == 16
     assert all(node.describe()["doc"] for node in NODES)
     assert [node for node in NODES if not node.cacheable] == [SaveHDR, SaveImage]
 
@@ -183,7 +184,9 @@ def bracket_from(tmp_path: Path) -> Bracket:
     return LoadBracket("load", paths=paths, ev=list(EV)).run(Recorder().ctx)["bracket"]
 
 
-@pytest.mark.parametrize("aligner", [NoAlign("a"), MTBAlign("a"), FlowAlign("a")])
+@pytest.mark.parametrize(
+    "aligner", [NoAlign("a"), MTBAlign("a"), HomographyAlign("a"), FlowAlign("a")]
+)
 def test_aligners_keep_a_static_bracket_in_place(tmp_path, aligner):
     bracket = bracket_from(tmp_path)
     aligned = aligner.run(Recorder().ctx, bracket=bracket)["aligned"]

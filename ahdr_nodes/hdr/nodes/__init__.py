@@ -1,6 +1,6 @@
 """The HDR plugin's nodes: load, align, linearise, AHDRNet, classical merges, tonemap, save."""
 
-from ahdr_nodes.hdr.nodes.align import FlowAlign, MTBAlign, NoAlign
+from ahdr_nodes.hdr.nodes.align import FlowAlign, HomographyAlign, MTBAlign, NoAlign
 from ahdr_nodes.hdr.nodes.classical import DebevecMerge, MertensFusion, ReferenceOnly
 from ahdr_nodes.hdr.nodes.linearise import Linearise
 from ahdr_nodes.hdr.nodes.load import LoadBracket, LoadScene
@@ -13,6 +13,7 @@ NODES = [
     LoadScene,
     NoAlign,
     MTBAlign,
+    HomographyAlign,
     FlowAlign,
     Linearise,
     DebevecMerge,

@@ -71,6 +71,23 @@ def shift_frame(frame: np.ndarray, shift: tuple[int, int]) -> np.ndarray:
     )
 
 
+def shift_coverage(shape: tuple[int, int], shift: tuple[int, int]) -> np.ndarray:
+    """HxW bool: the pixels that ``shift_frame`` fills from inside the frame."""
+    height, width = shape
+    dx, dy = shift
+    rows = (np.arange(height) - dy >= 0) & (np.arange(height) - dy < height)
+    cols = (np.arange(width) - dx >= 0) & (np.arange(width) - dx < width)
+    return rows[:, None] & cols[None, :]
+
+
+def flow_coverage(flow: np.ndarray) -> np.ndarray:
+    """HxW bool: the pixels whose flow samples the frame inside its borders."""
+    height, width = flow.shape[:2]
+    x = np.arange(width, dtype=np.float32)[None, :] + flow[..., 0]
+    y = np.arange(height, dtype=np.float32)[:, None] + flow[..., 1]
+    return (x >= 0) & (x <= width - 1) & (y >= 0) & (y <= height - 1)
+
+
 def exposure_matched_luminance(
     frame: np.ndarray, time: float, target_time: float, gamma: float = 2.2
 ) -> np.ndarray:
