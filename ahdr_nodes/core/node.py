@@ -17,6 +17,7 @@ The executor validates every connection and parameter before anything runs, so
 
 from __future__ import annotations
 
+import math
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -155,8 +156,12 @@ def _coerce_scalar(kind: type, value: Any, item: type | None = None) -> Any:
             return value
         raise ParamError(f"expected int, got {value!r}")
     if kind is float:
+        # NaN passes every range check (it compares false) and infinity poisons
+        # arithmetic: neither is ever a meaningful setting.
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
+            if math.isfinite(value):
+                return float(value)
+            raise ParamError(f"expected a finite float, got {value!r}")
         raise ParamError(f"expected float, got {value!r}")
     if kind is str:
         if isinstance(value, str):

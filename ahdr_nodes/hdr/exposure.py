@@ -29,6 +29,7 @@ from ahdr_nodes.hdr.io.exif import (
     read_exif,
 )
 
+MAX_EXPOSURE_STOPS = 30
 EXIF_ADVICE = (
     "these exposures come from the frames' EXIF, which some cameras write the same "
     "for every frame of a bracket; give them with --times (seconds) or --ev (stops)"
@@ -126,12 +127,21 @@ def normalise(
     *,
     advice: str = "a bracket needs distinct exposures",
 ) -> np.ndarray:
-    """Scale so the shortest exposure is 1; refuse two frames with the same exposure.
+    """Scale so the shortest exposure is 1; refuse two frames with the same exposure,
+    and a bracket spanning more than MAX_EXPOSURE_STOPS (no camera does; beyond
+    it the times underflow or overflow and the merge is all zeros or NaN).
 
     ``advice`` ends the refusal: what the user can do depends on where the
     exposures came from.
     """
-    relative = np.asarray(times, dtype=np.float64) / np.min(times)
+    times = np.asarray(times, dtype=np.float64)
+    shortest, longest = int(np.argmin(times)), int(np.argmax(times))
+    if not times[shortest] * 2.0**MAX_EXPOSURE_STOPS >= times[longest] > 0:
+        raise UserError(
+            f"exposures of {_name(frames, shortest)} and {_name(frames, longest)} are more "
+            f"than {MAX_EXPOSURE_STOPS} stops apart"
+        )
+    relative = times / times[shortest]
     order = np.argsort(relative, kind="stable")
     for first, second in zip(order[:-1], order[1:], strict=True):
         if math.isclose(relative[first], relative[second], rel_tol=1e-6):
@@ -163,7 +173,8 @@ def _check_count(values: Sequence[float], frames: Sequence[Path], what: str) -> 
 
 
 def _ev_to_times(stops: Sequence[float]) -> np.ndarray:
-    return np.exp2(np.asarray(stops, dtype=np.float64))
+    with np.errstate(over="ignore", under="ignore"):  # normalise refuses the extremes
+        return np.exp2(np.asarray(stops, dtype=np.float64))
 
 
 def _exif_record(frame: Path) -> dict[int, float]:

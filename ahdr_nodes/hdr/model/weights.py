@@ -53,7 +53,7 @@ def resolve_weights(spec: str | Path) -> ResolvedWeights:
                 "(convert an official checkpoint with "
                 "`ahdr weights import CKPT.pt -o OUT.safetensors`)"
             )
-        return ResolvedWeights(BUILTIN_PATH, read_config(BUILTIN_PATH), "builtin")
+        return ResolvedWeights(BUILTIN_PATH, checked_config(BUILTIN_PATH), "builtin")
     if spec == "random":
         return random_weights()
     path = Path(spec)
@@ -64,7 +64,7 @@ def resolve_weights(spec: str | Path) -> ResolvedWeights:
             f"weights file {path} is not .safetensors; convert an official .pt checkpoint with "
             "`ahdr weights import`"
         )
-    return ResolvedWeights(path, read_config(path), str(path))
+    return ResolvedWeights(path, checked_config(path), str(path))
 
 
 def random_weights(config: AHDRNetConfig | None = None) -> ResolvedWeights:
@@ -88,6 +88,20 @@ def read_config(path: Path) -> AHDRNetConfig:
     return AHDRNetConfig.from_json(metadata[CONFIG_KEY], str(path))
 
 
+def checked_config(path: Path) -> AHDRNetConfig:
+    """The stored architecture, checked against the file's tensor shapes first.
+
+    The expected shapes come from a model built on the meta device, which
+    allocates nothing: metadata claiming a huge network is refused before any
+    real model is built from it.
+    """
+    config = read_config(path)
+    with torch.device("meta"):
+        expected = {name: tuple(t.shape) for name, t in AHDRNet(config).state_dict().items()}
+    _check_names_and_shapes(expected, _open(path, _shapes), "", str(path))
+    return config
+
+
 def load_weights(
     module: nn.Module,
     source: ResolvedWeights | str | Path | Mapping[str, Tensor],
@@ -96,7 +110,8 @@ def load_weights(
     """Load the tensors under ``prefix`` (``attention.``, ``merge.``, or all) into ``module``.
 
     Names and shapes are checked first; the error names the first mismatch.
-    Values are cast to the module's dtype and copied to its device.
+    Tensors with NaN or infinite values are refused. Values are cast to the
+    module's dtype and copied to its device.
     """
     origin = "weights"
     if isinstance(source, ResolvedWeights):
@@ -116,6 +131,9 @@ def load_weights(
             Path(source),
             lambda handle: {name[len(prefix) :]: handle.get_tensor(name) for name in expected},
         )
+    for name, tensor in state.items():
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            raise UserError(f"{origin}: tensor {prefix + name!r} holds NaN or infinite values")
     module.load_state_dict(state, strict=True)
 
 

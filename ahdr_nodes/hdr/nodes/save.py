@@ -9,7 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ahdr_nodes.core.atomic import check_writable
+from ahdr_nodes.core.errors import UserError
 from ahdr_nodes.core.node import Input, Node, NodeContext, Output, Param, ParamError
 from ahdr_nodes.hdr.io import EXR_COMPRESSIONS, HDR_SUFFIXES, LDR_SUFFIXES, write_hdr, write_ldr
 from ahdr_nodes.hdr.types import HDRImage, LDRImage
@@ -32,6 +35,15 @@ class FileWriter(Node):
     def preflight(self) -> None:
         check_writable(self.path, self.overwrite)
 
+    def require_finite(self, data: np.ndarray) -> None:
+        """A result with NaN or infinite pixels is a failed merge, not an output."""
+        bad = int(np.count_nonzero(~np.isfinite(data)))
+        if bad:
+            raise UserError(
+                f"{self.path}: not written, node {self.node_id!r} received {bad} NaN or "
+                "infinite values"
+            )
+
 
 class SaveHDR(FileWriter):
     """Linear radiance to OpenEXR (half by default) or Radiance .hdr."""
@@ -46,6 +58,7 @@ class SaveHDR(FileWriter):
         _require_suffix(self.path, HDR_SUFFIXES)
 
     def run(self, ctx: NodeContext, hdr: HDRImage, **inputs: Any) -> dict[str, Any]:
+        self.require_finite(hdr.data)
         written = write_hdr(
             self.path,
             hdr.data,
@@ -71,6 +84,7 @@ class SaveImage(FileWriter):
             raise ParamError(f"JPEG holds 8 bits only, got bits: 16 for {str(self.path)!r}")
 
     def run(self, ctx: NodeContext, image: LDRImage, **inputs: Any) -> dict[str, Any]:
+        self.require_finite(image.data)
         written = write_ldr(
             self.path,
             image.data,
