@@ -14,6 +14,7 @@ import torch
 
 from ahdr_nodes.core.errors import UserError
 from ahdr_nodes.hdr.data.sources import bundled_hdri_files, find_hdr_files, split_train_validation
+from ahdr_nodes.hdr.ops.linearise import RESPONSES
 from ahdr_nodes.hdr.train import TrainConfig, train
 from ahdr_nodes.hdr.train.config import AMP_CHOICES, DEVICE_CHOICES
 
@@ -71,6 +72,13 @@ def split_sources(data: tuple[str, ...]) -> tuple[list[Path], list[Path]]:
     "--stop-at", type=click.IntRange(min=1), help="End this session after this step (resumable)."
 )
 @click.option("--time-limit", type=float, help="End this session after so many seconds.")
+@click.option(
+    "--response",
+    type=click.Choice(RESPONSES),
+    default="gamma",
+    show_default=True,
+    help="How frames are linearised: match the Linearise node of the graphs served.",
+)
 def train_command(
     data: tuple[str, ...],
     steps: int,
@@ -91,6 +99,7 @@ def train_command(
     resume: bool,
     stop_at: int | None,
     time_limit: float | None,
+    response: str,
 ) -> None:
     """Train AHDRNet: L1 on mu-law tonemapped output, Adam, checkpoints in OUT.
 
@@ -121,6 +130,7 @@ def train_command(
         resume=resume,
         stop_at=stop_at,
         time_limit=time_limit,
+        response=response,
     )
     result = train(config)
     if result.weights is not None:

@@ -28,21 +28,23 @@ from ahdr_nodes.hdr.data.synth import (
     orient,
     synthesise_example,
 )
-from ahdr_nodes.hdr.ops.linearise import gamma_linearise
+from ahdr_nodes.hdr.ops.linearise import linearise_bracket
 from ahdr_nodes.hdr.ops.linearise import network_inputs as stacked_inputs
 
 NETWORK_GAMMA = 2.2
 
 
 def network_inputs(
-    frames: Sequence[np.ndarray], times: Sequence[float], gamma: float = NETWORK_GAMMA
+    frames: Sequence[np.ndarray],
+    times: Sequence[float],
+    response: str = "gamma",
+    gamma: float = NETWORK_GAMMA,
 ) -> torch.Tensor:
-    """AHDRNet's input X_i = concat(I_i, I_i^gamma / t_i), (N, 6, H, W) float32: built by
-    the same functions as the Linearise node, so training sees what inference sees."""
-    linear = [
-        gamma_linearise(frame, time, gamma) for frame, time in zip(frames, times, strict=True)
-    ]
-    return stacked_inputs(frames, linear)
+    """AHDRNet's input X_i = concat(I_i, H_i), (N, 6, H, W) float32, linearised with
+    ``response`` as the Linearise node does (the same function), so training sees what
+    inference sees."""
+    result = linearise_bracket(list(frames), np.asarray(times), response, gamma)
+    return stacked_inputs(result.network_ldr, result.linear)
 
 
 class SyntheticBracketDataset(Dataset):
@@ -50,7 +52,8 @@ class SyntheticBracketDataset(Dataset):
 
     inputs: (frames, 6, H, W) float32 (see network_inputs); ground truth: (3, H, W)
     float32. For training longer than one pass without repeating examples, make
-    ``length`` steps x batch size.
+    ``length`` steps x batch size. ``response``: how the frames are linearised
+    (ops.linearise.RESPONSES), as the Linearise node of the graphs it will serve.
 
     With several DataLoader workers, call cv2.setNumThreads(1) in the main process
     before they start: each worker then runs OpenCV on one thread instead of
@@ -64,6 +67,7 @@ class SyntheticBracketDataset(Dataset):
         length: int,
         seed: int,
         config: SynthConfig = DEFAULT_CONFIG,
+        response: str = "gamma",
     ) -> None:
         if not sources:
             raise UserError("no source HDR images for the synthetic dataset")
@@ -75,6 +79,7 @@ class SyntheticBracketDataset(Dataset):
         self.length = length
         self.seed = seed
         self.config = config
+        self.response = response
 
     def __len__(self) -> int:
         return self.length
@@ -87,7 +92,7 @@ class SyntheticBracketDataset(Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         example = self.example(index)
-        inputs = network_inputs(example.frames, example.times)
+        inputs = network_inputs(example.frames, example.times, self.response)
         target = torch.from_numpy(example.ground_truth).permute(2, 0, 1).contiguous()
         return inputs, target
 

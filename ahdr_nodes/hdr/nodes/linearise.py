@@ -5,43 +5,37 @@ from __future__ import annotations
 from typing import Any
 
 from ahdr_nodes.core.node import Input, Node, NodeContext, Output, Param
-from ahdr_nodes.hdr.ops.linearise import (
-    calibrate_response,
-    gamma_linearise,
-    network_inputs,
-    response_linearise,
-)
+from ahdr_nodes.hdr.ops.linearise import RESPONSES, linearise_bracket, network_inputs
 from ahdr_nodes.hdr.types import Bracket, LinearStack
 
 
 class Linearise(Node):
     """H_i = I_i^gamma / t_i (the paper's), or a response calibrated from the bracket.
 
-    ``response: calibrated`` recovers the camera curve with OpenCV's Debevec
-    calibration, scaled to agree with the gamma curve at mid grey. Outputs the
-    linear frames and X_i = concat(I_i, H_i) as an (N, 6, H, W) tensor.
+    ``response: fitted`` fits the camera's curve to the bracket itself (robust to
+    motion; falls back to the gamma curve when the fit is unreliable and says so);
+    ``calibrated`` uses OpenCV's Debevec calibration, scaled to agree with the
+    gamma curve at mid grey. With a fitted or calibrated response the network sees
+    the frames re-encoded with the gamma curve, the camera it was trained on.
+    Outputs the linear frames and X_i = concat(I_i, H_i) as an (N, 6, H, W) tensor.
     """
 
     bracket = Input(Bracket)
     stack = Output(LinearStack)
     gamma = Param(float, 2.2, minimum=0.1, maximum=10.0, doc="inverse CRF exponent")
-    response = Param(str, "gamma", choices=("gamma", "calibrated"), doc="camera response model")
+    response = Param(str, "gamma", choices=RESPONSES, doc="camera response model")
 
     def run(self, ctx: NodeContext, bracket: Bracket, **inputs: Any) -> dict[str, Any]:
-        frames, times = bracket.frames, bracket.times
-        if self.response == "calibrated":
-            curve = calibrate_response(frames, times, self.gamma)
-            linear = [response_linearise(f, t, curve) for f, t in zip(frames, times, strict=True)]
-        else:
-            curve = None
-            linear = [gamma_linearise(f, t, self.gamma) for f, t in zip(frames, times, strict=True)]
+        result = linearise_bracket(bracket.frames, bracket.times, self.response, self.gamma)
+        if self.response != "gamma":
+            ctx.info(result.note)
         stack = LinearStack(
-            ldr=list(frames),
-            linear=linear,
-            times=times,
+            ldr=list(bracket.frames),
+            linear=result.linear,
+            times=bracket.times,
             reference=bracket.reference,
-            network_inputs=network_inputs(frames, linear),
+            network_inputs=network_inputs(result.network_ldr, result.linear),
             gamma=self.gamma,
-            response=curve,
+            response=result.response,
         )
         return {"stack": stack}

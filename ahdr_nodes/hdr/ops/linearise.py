@@ -8,7 +8,9 @@ code to linear exposure.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -50,6 +52,154 @@ def calibrate_response(
     curve = calibrate.process(codes, np.asarray(times, dtype=np.float32)).reshape(256, 3)
     anchor = gamma_response(gamma)[MID_GREY_CODE]
     return (curve / curve[MID_GREY_CODE] * anchor).astype(np.float32)
+
+
+# Self-calibration from the bracket: log f^-1(I) = sum a_k (log I)^k, k = 1..DEGREE, so
+# f^-1(1) = 1, fitted to pairs of pixels of differently exposed frames whose exposure
+# ratio is known (in the spirit of Mitsunaga and Nayar, CVPR 1999, in the log domain,
+# where a gamma curve is a straight line and residuals are relative errors).
+DEGREE = 3
+# pixels used: neither near black (noise, quantisation) nor near white (clipping)
+FIT_RANGE = (0.08, 0.95)
+FIT_SIZE = 96
+CLIP_MARGIN = 0.04
+MIN_PAIRS = 400
+# slopes of log f^-1 against log I that a camera curve can have (a highlight shoulder
+# makes the inverse steep near white)
+SLOPE_RANGE = (0.7, 6.0)
+# a fit whose robust residual (in stops) exceeds this explains the bracket no better
+# than motion would; a well-fitted static bracket sits near 0.02-0.05
+MAX_RESIDUAL = 0.15
+
+
+@dataclass(frozen=True)
+class FittedResponse:
+    """A response fitted from a bracket: the table (256, 3), or None when the fit was
+    refused, and a one-line account of what happened (for the node's message)."""
+
+    table: np.ndarray | None
+    note: str
+
+
+def fit_response(frames: Sequence[np.ndarray], times: np.ndarray) -> FittedResponse:
+    """The camera's inverse response from the bracket itself, robust to motion.
+
+    Every pair of frames (i, j) gives, per pixel and channel both well exposed,
+    log f^-1(I_j) - log f^-1(I_i) = log(t_j / t_i): linear in the coefficients.
+    The frames are first reduced (area) to about FIT_SIZE pixels, which averages
+    noise and small misregistration; pixels that moved are rejected by iteratively
+    reweighted least squares (Tukey weights). Below the darkest fitted code the
+    curve goes on as a straight line in log-log (a power law). The fit is refused
+    (table None) when too few pixels are usable, when its slope leaves SLOPE_RANGE,
+    or when the residual stays large: a gamma curve is then the safer guess. One
+    curve serves all three channels, as camera tone curves do.
+    """
+    small = [_reduce(frame) for frame in frames]
+    low, high = FIT_RANGE
+    # a channel may clip below white (white balance after a raw clip): stay under its top
+    top = np.minimum(np.max([frame.reshape(-1, 3).max(axis=0) for frame in frames], axis=0), 1.0)
+    high = np.minimum(high, top - CLIP_MARGIN)
+    dark, bright, ratios = [], [], []
+    for i in range(len(small)):
+        for j in range(i + 1, len(small)):
+            usable = (small[i] > low) & (small[i] < high) & (small[j] > low) & (small[j] < high)
+            dark.append(small[i][usable])
+            bright.append(small[j][usable])
+            ratios.append(np.full(int(usable.sum()), math.log(times[j] / times[i])))
+    short, long_, log_ratio = (
+        np.concatenate(part).astype(np.float64) for part in (dark, bright, ratios)
+    )
+    if short.size < MIN_PAIRS:
+        return FittedResponse(None, f"only {short.size} well-exposed pixel pairs: gamma used")
+    powers = np.arange(1, DEGREE + 1)
+    rows = np.log(long_)[:, None] ** powers - np.log(short)[:, None] ** powers
+    weights = np.ones_like(short)
+    for _ in range(8):
+        solution, *_ = np.linalg.lstsq(rows * weights[:, None], log_ratio * weights, rcond=None)
+        residual = np.abs(rows @ solution - log_ratio)
+        spread = max(float(np.median(residual)) * 4.685 / 0.6745, 1e-3)
+        weights = np.clip(1 - (residual / spread) ** 2, 0, None) ** 2
+    robust = float(np.median(residual)) / math.log(2)
+    darkest = math.log(max(float(min(short.min(), long_.min())), low))
+    grid = np.linspace(darkest, 0.0, 200)
+    slopes = (powers * grid[:, None] ** (powers - 1)) @ solution
+    if slopes.min() < SLOPE_RANGE[0] or slopes.max() > SLOPE_RANGE[1]:
+        return FittedResponse(
+            None,
+            f"fitted response is not a camera curve (slopes {slopes.min():.2f} to "
+            f"{slopes.max():.2f}, residual {robust:.2f}): gamma used",
+        )
+    if robust > MAX_RESIDUAL:
+        return FittedResponse(None, f"fit residual {robust:.2f} stops too large: gamma used")
+    codes = np.log(np.maximum(np.arange(256) / 255.0, 1e-6))
+    inside = np.maximum(codes, darkest)
+    log_curve = (inside[:, None] ** powers) @ solution + slopes[0] * (codes - inside)
+    curve = np.exp(log_curve)
+    curve[0] = 0.0
+    table = np.repeat(curve[:, None], 3, axis=1).astype(np.float32)
+    note = (
+        f"response fitted from {short.size} pixel pairs "
+        f"(slope {slopes[0]:.2f} in the shadows, {slopes[-1]:.2f} at white)"
+    )
+    return FittedResponse(table, note)
+
+
+def _reduce(frame: np.ndarray) -> np.ndarray:
+    """The frame shrunk by area averaging so its longer side is about FIT_SIZE."""
+    height, width = frame.shape[:2]
+    factor = max(height, width) / FIT_SIZE
+    if factor <= 1:
+        return frame
+    size = (max(round(width / factor), 1), max(round(height / factor), 1))
+    return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+
+
+def canonical_frames(linear: Sequence[np.ndarray], times: np.ndarray, gamma: float = 2.2):
+    """Frames re-encoded as a gamma-``gamma`` camera would have recorded ``linear``:
+    clip(H_i t_i)^(1 / gamma). AHDRNet sees every camera as the one it was trained on."""
+    return [
+        np.power(np.clip(h * np.float32(t), 0.0, 1.0), np.float32(1.0 / gamma)).astype(np.float32)
+        for h, t in zip(linear, times, strict=True)
+    ]
+
+
+RESPONSES = ("gamma", "calibrated", "fitted")
+
+
+@dataclass(frozen=True)
+class Linearised:
+    """A bracket in the linear domain. ``linear``: H_i per frame; ``response``: the
+    table used (None for the gamma curve); ``network_ldr``: the frames as the network
+    sees them (the originals, or re-encoded with the gamma curve when a response
+    table took them to linear); ``note``: what was done, for the node's message."""
+
+    linear: list[np.ndarray]
+    response: np.ndarray | None
+    network_ldr: list[np.ndarray]
+    note: str
+
+
+def linearise_bracket(
+    frames: Sequence[np.ndarray], times: np.ndarray, response: str = "gamma", gamma: float = 2.2
+) -> Linearised:
+    """The one place a bracket is linearised, for the Linearise node and for training.
+
+    ``gamma``: H = I^gamma / t. ``calibrated``: OpenCV's Debevec calibration.
+    ``fitted``: fit_response, falling back to the gamma curve when the fit is refused.
+    """
+    if response not in RESPONSES:
+        raise ValueError(f"response {response!r}: choose one of {', '.join(RESPONSES)}")
+    table, note = None, f"gamma {gamma:g}"
+    if response == "calibrated":
+        table, note = calibrate_response(frames, times, gamma), "Debevec calibration"
+    elif response == "fitted":
+        fitted = fit_response(frames, times)
+        table, note = fitted.table, fitted.note
+    if table is None:
+        linear = [gamma_linearise(f, t, gamma) for f, t in zip(frames, times, strict=True)]
+        return Linearised(linear, None, list(frames), note)
+    linear = [response_linearise(f, t, table) for f, t in zip(frames, times, strict=True)]
+    return Linearised(linear, table, canonical_frames(linear, times, gamma), note)
 
 
 def network_inputs(ldr: Sequence[np.ndarray], linear: Sequence[np.ndarray]) -> torch.Tensor:

@@ -8,6 +8,7 @@ from typing import Any
 
 from ahdr_nodes.core.errors import UserError
 from ahdr_nodes.hdr.model import AHDRNetConfig
+from ahdr_nodes.hdr.ops.linearise import RESPONSES
 
 AMP_CHOICES = ("none", "bf16")
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
@@ -21,6 +22,7 @@ class TrainConfig:
     takes ``batch / world_size`` examples per step, so the run computes the same
     gradients whatever the number of processes. ``lr_drop_at``: fraction of
     ``steps`` after which the learning rate is multiplied by 0.1 (official code).
+    ``response``: how frames are linearised (the Linearise node's choices).
     ``stop_at`` / ``time_limit``: end early (checkpoint written) so that a later
     ``resume`` continues the same schedule.
     """
@@ -44,6 +46,7 @@ class TrainConfig:
     resume: bool = False
     stop_at: int | None = None
     time_limit: float | None = None
+    response: str = "gamma"
     model: AHDRNetConfig = field(default_factory=AHDRNetConfig)
 
     def __post_init__(self) -> None:
@@ -73,6 +76,8 @@ class TrainConfig:
             raise UserError(f"--device {self.device!r}: choose one of {', '.join(DEVICE_CHOICES)}")
         if self.stop_at is not None and not 0 < self.stop_at <= self.steps:
             raise UserError(f"--stop-at {self.stop_at} must lie in 1..{self.steps}")
+        if self.response not in RESPONSES:
+            raise UserError(f"--response {self.response!r}: choose one of {', '.join(RESPONSES)}")
         if self.time_limit is not None and not self.time_limit > 0:
             raise UserError(f"--time-limit {self.time_limit} must be positive")
         if not self.train_files:

@@ -133,7 +133,11 @@ class _Session:
         self.state = state
         self.validation = (
             ValidationSet(
-                config.validation_files, config.seed, config.val_examples, config.val_crop
+                config.validation_files,
+                config.seed,
+                config.val_examples,
+                config.val_crop,
+                config.response,
             )
             if dist_.is_main
             else None
@@ -204,6 +208,7 @@ class _Session:
             state.examples_seen + remaining * config.batch,
             config.seed,
             SynthConfig(size=(config.crop, config.crop)),
+            config.response,
         )
         if config.workers:
             # one OpenCV thread per worker, set before they fork (see SyntheticBracketDataset)

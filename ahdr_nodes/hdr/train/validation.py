@@ -25,9 +25,11 @@ LINEAR_CHANNELS = slice(3, 6)
 class ValidationSet:
     """``count`` synthetic brackets of ``crop`` x ``crop`` pixels from ``files``, held in memory."""
 
-    def __init__(self, files: Sequence[Path], seed: int, count: int, crop: int) -> None:
+    def __init__(
+        self, files: Sequence[Path], seed: int, count: int, crop: int, response: str = "gamma"
+    ) -> None:
         dataset = SyntheticBracketDataset(
-            load_sources(files), count, seed, SynthConfig(size=(crop, crop))
+            load_sources(files), count, seed, SynthConfig(size=(crop, crop)), response
         )
         self.items: list[tuple[Tensor, Tensor]] = [dataset[i] for i in range(count)]
 
