@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from ahdr_nodes.core.errors import UserError
+from ahdr_nodes.core.yaml_limits import load_yaml
 
 GRAPH_FORMAT_VERSION = 1
 
@@ -106,7 +107,7 @@ def load_graph_file(path: str | Path) -> GraphSpec:
 def parse_graph(text: str, source: str = "<graph>") -> GraphSpec:
     """Parse graph YAML text. Structural problems are collected, not raised."""
     try:
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        data = load_yaml(text, source, _LineLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
@@ -199,7 +200,7 @@ def apply_overrides(spec: GraphSpec, overrides: list[str]) -> None:
         if not sep or not target:
             raise UserError(f"--set {item!r}: expected NAME=VALUE or NODE.PARAM=VALUE")
         try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
+            value = load_yaml(raw, f"--set {target}") if raw.strip() else ""
         except yaml.YAMLError:
             value = raw
         targets = spec.graph_inputs.get(target, [target])

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from ahdr_nodes.core.yaml_limits import shown
+
 _MISSING: Any = object()
 
 
@@ -118,11 +120,11 @@ class Param:
         value = _coerce_scalar(self.type, value, self.item)
         if self.choices is not None and value not in self.choices:
             options = ", ".join(repr(c) for c in self.choices)
-            raise ParamError(f"expected one of {options}, got {value!r}")
+            raise ParamError(f"expected one of {options}, got {shown(value)}")
         if self.minimum is not None and value < self.minimum:
-            raise ParamError(f"expected >= {self.minimum}, got {value!r}")
+            raise ParamError(f"expected >= {self.minimum}, got {shown(value)}")
         if self.maximum is not None and value > self.maximum:
-            raise ParamError(f"expected <= {self.maximum}, got {value!r}")
+            raise ParamError(f"expected <= {self.maximum}, got {shown(value)}")
         return value
 
     def to_json(self) -> dict[str, Any]:
@@ -150,37 +152,37 @@ def _coerce_scalar(kind: type, value: Any, item: type | None = None) -> Any:
     if kind is bool:
         if isinstance(value, bool):
             return value
-        raise ParamError(f"expected bool, got {value!r}")
+        raise ParamError(f"expected bool, got {shown(value)}")
     if kind is int:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        raise ParamError(f"expected int, got {value!r}")
+        raise ParamError(f"expected int, got {shown(value)}")
     if kind is float:
         # NaN passes every range check (it compares false) and infinity poisons
         # arithmetic: neither is ever a meaningful setting.
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             if math.isfinite(value):
                 return float(value)
-            raise ParamError(f"expected a finite float, got {value!r}")
-        raise ParamError(f"expected float, got {value!r}")
+            raise ParamError(f"expected a finite float, got {shown(value)}")
+        raise ParamError(f"expected float, got {shown(value)}")
     if kind is str:
         if isinstance(value, str):
             return value
-        raise ParamError(f"expected str, got {value!r}")
+        raise ParamError(f"expected str, got {shown(value)}")
     if kind is Path:
         if isinstance(value, (str, os.PathLike)) and str(value):
             return Path(value)
-        raise ParamError(f"expected a path, got {value!r}")
+        raise ParamError(f"expected a path, got {shown(value)}")
     if kind is list:
         if not isinstance(value, (list, tuple)):
-            raise ParamError(f"expected a list, got {value!r}")
+            raise ParamError(f"expected a list, got {shown(value)}")
         if item is None:
             return list(value)
         return [_coerce_scalar(item, v) for v in value]
     if kind is dict:
         if isinstance(value, Mapping):
             return dict(value)
-        raise ParamError(f"expected a mapping, got {value!r}")
+        raise ParamError(f"expected a mapping, got {shown(value)}")
     raise TypeError(f"unsupported param type {kind!r}")
 
 

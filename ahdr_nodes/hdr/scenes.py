@@ -18,6 +18,7 @@ import yaml
 from PIL import Image, UnidentifiedImageError
 
 from ahdr_nodes.core.errors import UserError
+from ahdr_nodes.core.yaml_limits import load_yaml, shown
 from ahdr_nodes.hdr.io.ldr_files import LDR_SUFFIXES
 
 EXIF_IFD = 0x8769
@@ -188,7 +189,7 @@ def read_manifest(path: Path) -> list[BracketFiles]:
             with path.open(newline="", encoding="utf-8") as handle:
                 entries = _csv_entries(list(csv.DictReader(handle)), path)
         else:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = load_yaml(path.read_text(encoding="utf-8"), str(path))
             entries = data.get("scenes") if isinstance(data, dict) else None
             if not isinstance(entries, list):
                 raise UserError(f"{path}: a YAML manifest needs a 'scenes' list")
@@ -204,7 +205,7 @@ def _manifest_scene(entry: object, index: int, path: Path) -> BracketFiles:
         raise UserError(f"{label}: expected a mapping with 'name' and 'frames'")
     frames = entry.get("frames")
     if not isinstance(frames, list) or len(frames) < 2:
-        raise UserError(f"{label}: 'frames' must list at least 2 files, got {frames!r}")
+        raise UserError(f"{label}: 'frames' must list at least 2 files, got {shown(frames)}")
     name = _safe_name(str(entry.get("name", f"scene{index + 1:03d}")))
     ev = _floats(entry.get("ev"), f"{label} ({name}) ev", len(frames))
     times = _floats(entry.get("times"), f"{label} ({name}) times", len(frames))
@@ -226,7 +227,9 @@ def _floats(values: object, label: str, count: int) -> list[float] | None:
             raise TypeError
         numbers = [float(v) for v in values]
     except (TypeError, ValueError):
-        raise UserError(f"{label}: exposures must be a list of numbers, got {values!r}") from None
+        raise UserError(
+            f"{label}: exposures must be a list of numbers, got {shown(values)}"
+        ) from None
     if len(numbers) != count:
         raise UserError(f"{label}: {len(numbers)} exposures for {count} frames")
     return numbers
