@@ -94,3 +94,13 @@ def test_a_doomed_output_stops_the_run_before_any_file_is_written(
     )  # fmt: skip
     assert_refused(result.code, result.err, culprit)
     assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("workers", ["0", "-3"])
+def test_a_worker_count_below_one_is_refused(ahdr, tmp_path: Path, workers: str) -> None:
+    manifest = _manifest(tmp_path, ["a"])
+    before = snapshot(tmp_path)
+    result = ahdr("batch", "debevec", str(manifest), str(tmp_path / "out"), "--workers", workers)
+    assert result.code == 2
+    assert "--workers" in result.err and "Traceback" not in result.err
+    assert snapshot(tmp_path) == before

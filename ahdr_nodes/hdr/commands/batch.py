@@ -140,7 +140,13 @@ def _counts(results: list[JobResult]) -> dict[str, int]:
 @click.argument("output_dir", type=click.Path(path_type=Path))
 @click.option("--pattern", default="*", show_default=True, help="Glob for frame file names.")
 @click.option("--group-size", type=int, help="Loose frames: this many consecutive files a bracket.")
-@click.option("--workers", default=1, show_default=True, help="Worker processes (processes).")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Worker processes (processes).",
+)
 @click.option(
     "--scheduler",
     default="processes",
