@@ -14,7 +14,7 @@ import torch
 
 from ahdr_nodes.core.errors import UserError
 from ahdr_nodes.hdr.data.sources import bundled_hdri_files, find_hdr_files, split_train_validation
-from ahdr_nodes.hdr.ops.linearise import RESPONSES
+from ahdr_nodes.hdr.ops.linearise import DEFAULT_RESPONSE, RESPONSES
 from ahdr_nodes.hdr.train import TrainConfig, train
 from ahdr_nodes.hdr.train.config import AMP_CHOICES, DEVICE_CHOICES
 
@@ -75,7 +75,7 @@ def split_sources(data: tuple[str, ...]) -> tuple[list[Path], list[Path]]:
 @click.option(
     "--response",
     type=click.Choice(RESPONSES),
-    default="gamma",
+    default=DEFAULT_RESPONSE,
     show_default=True,
     help="How frames are linearised: match the Linearise node of the graphs served.",
 )

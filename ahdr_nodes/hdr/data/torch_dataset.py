@@ -28,7 +28,7 @@ from ahdr_nodes.hdr.data.synth import (
     orient,
     synthesise_example,
 )
-from ahdr_nodes.hdr.ops.linearise import linearise_bracket
+from ahdr_nodes.hdr.ops.linearise import DEFAULT_RESPONSE, linearise_bracket
 from ahdr_nodes.hdr.ops.linearise import network_inputs as stacked_inputs
 
 NETWORK_GAMMA = 2.2
@@ -37,7 +37,7 @@ NETWORK_GAMMA = 2.2
 def network_inputs(
     frames: Sequence[np.ndarray],
     times: Sequence[float],
-    response: str = "gamma",
+    response: str = DEFAULT_RESPONSE,
     gamma: float = NETWORK_GAMMA,
 ) -> torch.Tensor:
     """AHDRNet's input X_i = concat(I_i, H_i), (N, 6, H, W) float32, linearised with
@@ -67,7 +67,7 @@ class SyntheticBracketDataset(Dataset):
         length: int,
         seed: int,
         config: SynthConfig = DEFAULT_CONFIG,
-        response: str = "gamma",
+        response: str = DEFAULT_RESPONSE,
     ) -> None:
         if not sources:
             raise UserError("no source HDR images for the synthetic dataset")

@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from ahdr_nodes.core.node import Input, Node, NodeContext, Output, Param
-from ahdr_nodes.hdr.ops.linearise import RESPONSES, linearise_bracket, network_inputs
+from ahdr_nodes.hdr.ops.linearise import (
+    DEFAULT_RESPONSE,
+    RESPONSES,
+    linearise_bracket,
+    network_inputs,
+)
 from ahdr_nodes.hdr.types import Bracket, LinearStack
 
 
@@ -23,7 +28,7 @@ class Linearise(Node):
     bracket = Input(Bracket)
     stack = Output(LinearStack)
     gamma = Param(float, 2.2, minimum=0.1, maximum=10.0, doc="inverse CRF exponent")
-    response = Param(str, "gamma", choices=RESPONSES, doc="camera response model")
+    response = Param(str, DEFAULT_RESPONSE, choices=RESPONSES, doc="camera response model")
 
     def run(self, ctx: NodeContext, bracket: Bracket, **inputs: Any) -> dict[str, Any]:
         result = linearise_bracket(bracket.frames, bracket.times, self.response, self.gamma)

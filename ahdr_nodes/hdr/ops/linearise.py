@@ -164,6 +164,8 @@ def canonical_frames(linear: Sequence[np.ndarray], times: np.ndarray, gamma: flo
 
 
 RESPONSES = ("gamma", "calibrated", "fitted")
+# chosen by measurement on held-out brackets of mixed cameras (docs/results.md)
+DEFAULT_RESPONSE = "fitted"
 
 
 @dataclass(frozen=True)
@@ -180,7 +182,10 @@ class Linearised:
 
 
 def linearise_bracket(
-    frames: Sequence[np.ndarray], times: np.ndarray, response: str = "gamma", gamma: float = 2.2
+    frames: Sequence[np.ndarray],
+    times: np.ndarray,
+    response: str = DEFAULT_RESPONSE,
+    gamma: float = 2.2,
 ) -> Linearised:
     """The one place a bracket is linearised, for the Linearise node and for training.
 

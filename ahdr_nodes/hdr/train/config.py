@@ -8,7 +8,7 @@ from typing import Any
 
 from ahdr_nodes.core.errors import UserError
 from ahdr_nodes.hdr.model import AHDRNetConfig
-from ahdr_nodes.hdr.ops.linearise import RESPONSES
+from ahdr_nodes.hdr.ops.linearise import DEFAULT_RESPONSE, RESPONSES
 
 AMP_CHOICES = ("none", "bf16")
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
@@ -46,7 +46,7 @@ class TrainConfig:
     resume: bool = False
     stop_at: int | None = None
     time_limit: float | None = None
-    response: str = "gamma"
+    response: str = DEFAULT_RESPONSE
     model: AHDRNetConfig = field(default_factory=AHDRNetConfig)
 
     def __post_init__(self) -> None:

@@ -18,6 +18,7 @@ from ahdr_nodes.hdr.data.sources import load_sources
 from ahdr_nodes.hdr.data.synth import SynthConfig
 from ahdr_nodes.hdr.data.torch_dataset import SyntheticBracketDataset
 from ahdr_nodes.hdr.metrics import psnr_mu
+from ahdr_nodes.hdr.ops.linearise import DEFAULT_RESPONSE
 
 LINEAR_CHANNELS = slice(3, 6)
 
@@ -26,7 +27,12 @@ class ValidationSet:
     """``count`` synthetic brackets of ``crop`` x ``crop`` pixels from ``files``, held in memory."""
 
     def __init__(
-        self, files: Sequence[Path], seed: int, count: int, crop: int, response: str = "gamma"
+        self,
+        files: Sequence[Path],
+        seed: int,
+        count: int,
+        crop: int,
+        response: str = DEFAULT_RESPONSE,
     ) -> None:
         dataset = SyntheticBracketDataset(
             load_sources(files), count, seed, SynthConfig(size=(crop, crop)), response
