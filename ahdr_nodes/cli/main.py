@@ -200,7 +200,8 @@ def main(argv: list[str] | None = None) -> None:
     except GraphValidationError as exc:
         for error in exc.errors:
             click.echo(f"error: {error.format(exc.source)}", err=True)
-        click.echo(f"{len(exc.errors)} error(s) in {exc.source}", err=True)
+        if len(exc.errors) > 1:  # one error is its own one-line summary
+            click.echo(f"{len(exc.errors)} error(s) in {exc.source}", err=True)
         sys.exit(EXIT_USER_ERROR)
     except UserError as exc:
         if debug:

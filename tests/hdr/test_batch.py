@@ -157,7 +157,7 @@ def test_a_killed_run_leaves_no_truncated_file_and_resume_completes_it(tmp_path)
     read_hdr(out / "001.exr")
     first_exr = (out / "001.exr").stat().st_mtime_ns
     # what a writer killed mid-write leaves behind: a hidden partial temporary
-    (out / ".002.exr.k1ll3d.exr").write_bytes(b"\x76\x2f\x31\x01 partial")
+    (out / ".002.exr.k1ll3d00.ahdr-tmp.exr").write_bytes(b"\x76\x2f\x31\x01 partial")
 
     code = ahdr(*command, "--resume", "--set", f"kill.marker={marker}")
     assert code == 0

@@ -35,4 +35,4 @@ def test_two_gloo_processes_match_one_process(tmp_path):
     actual = load_file(str(double / "ahdrnet.safetensors"))
     assert expected.keys() == actual.keys()
     for name in expected:
-        torch.testing.assert_close(actual[name], expected[name], rtol=1e-4, atol=1e-6)
+        torch.testing.assert_close(actual[name], expected[name], rtol=1e-4, atol=1e-5)

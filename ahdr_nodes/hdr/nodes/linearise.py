@@ -32,8 +32,6 @@ class Linearise(Node):
 
     def run(self, ctx: NodeContext, bracket: Bracket, **inputs: Any) -> dict[str, Any]:
         result = linearise_bracket(bracket.frames, bracket.times, self.response, self.gamma)
-        if self.response != "gamma":
-            ctx.info(result.note)
         stack = LinearStack(
             ldr=list(bracket.frames),
             linear=result.linear,

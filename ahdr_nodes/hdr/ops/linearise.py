@@ -173,12 +173,11 @@ class Linearised:
     """A bracket in the linear domain. ``linear``: H_i per frame; ``response``: the
     table used (None for the gamma curve); ``network_ldr``: the frames as the network
     sees them (the originals, or re-encoded with the gamma curve when a response
-    table took them to linear); ``note``: what was done, for the node's message."""
+    table took them to linear)."""
 
     linear: list[np.ndarray]
     response: np.ndarray | None
     network_ldr: list[np.ndarray]
-    note: str
 
 
 def linearise_bracket(
@@ -194,17 +193,16 @@ def linearise_bracket(
     """
     if response not in RESPONSES:
         raise ValueError(f"response {response!r}: choose one of {', '.join(RESPONSES)}")
-    table, note = None, f"gamma {gamma:g}"
+    table = None
     if response == "calibrated":
-        table, note = calibrate_response(frames, times, gamma), "Debevec calibration"
+        table = calibrate_response(frames, times, gamma)
     elif response == "fitted":
-        fitted = fit_response(frames, times)
-        table, note = fitted.table, fitted.note
+        table = fit_response(frames, times).table
     if table is None:
         linear = [gamma_linearise(f, t, gamma) for f, t in zip(frames, times, strict=True)]
-        return Linearised(linear, None, list(frames), note)
+        return Linearised(linear, None, list(frames))
     linear = [response_linearise(f, t, table) for f, t in zip(frames, times, strict=True)]
-    return Linearised(linear, table, canonical_frames(linear, times, gamma), note)
+    return Linearised(linear, table, canonical_frames(linear, times, gamma))
 
 
 def network_inputs(ldr: Sequence[np.ndarray], linear: Sequence[np.ndarray]) -> torch.Tensor:
