@@ -116,7 +116,12 @@ def merge_overrides(
     help="Output image: .exr or .hdr for HDR graphs, .png/.tif (16-bit) or .jpg for fusion.",
 )
 @click.option("--preview", type=click.Path(path_type=Path), help="Also write a tonemapped preview.")
-@click.option("--graph", default="ahdrnet", show_default=True, help="Graph name or file.")
+@click.option(
+    "--graph",
+    default="ahdrnet_flow",
+    show_default=True,
+    help="Graph name or file (default: the best on held-out brackets, docs/results.md).",
+)
 @click.option("--weights", help="builtin, random (untrained, tests only) or a .safetensors file.")
 @click.option(
     "--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Where the network runs."

@@ -132,6 +132,14 @@ class Attention(NetworkNode):
     features = Output(Features, "concat(Z'_1, Z_r, Z'_3) and Z_r, for Merge")
     maps = Output(AttentionMaps, "attention maps of the non-reference frames (if read)")
 
+    def preflight(self) -> None:
+        """Load (and so check) the weights before any node runs: a bad file stops the run
+        before slow work such as alignment; the module is cached for ``run``."""
+        device = pick_device(self.device)
+        load_module(
+            "attention", self.weights, device, pick_dtype(self.dtype, device), layout=self.layout
+        )
+
     def run(self, ctx: NodeContext, stack: LinearStack) -> dict[str, Any]:
         inputs = stack.network_inputs
         if inputs.shape[0] != FRAMES or stack.reference != 1:
@@ -176,6 +184,12 @@ class Merge(NetworkNode):
         choices=("auto", "eager", "triton"),
         doc="DRDB implementation: auto = Triton on CUDA when available",
     )
+
+    def preflight(self) -> None:
+        """As Attention.preflight, for the Merge half."""
+        device = pick_device(self.device)
+        dtype = pick_dtype(self.dtype, device)
+        load_module("merge", self.weights, device, dtype, self.impl, self.layout)
 
     def run(self, ctx: NodeContext, features: Features) -> dict[str, Any]:
         device = pick_device(self.device)
