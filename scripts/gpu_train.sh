@@ -21,7 +21,7 @@
 #     --implementation cp --platform manylinux_2_28_x86_64 \
 #     --platform manylinux_2_17_x86_64 -d .whl OpenEXR==3.5.3
 # On the GPU (run tool: carry [".whl"], timeout_s 600):
-#   scripts/gpu_train.sh                       # resumes checkpoints/cpu-wide (else cpu-interim)
+#   scripts/gpu_train.sh                       # resumes checkpoints/cpu-wide
 #   scripts/gpu_train.sh checkpoints/cpu-wide --steps 20000 --budget 540
 # Bring the result home and continue it next time:
 #   mkdir -p checkpoints/gpu-1 && cp FILES_AT/{checkpoint*,training.json,curves.png} \
@@ -75,10 +75,7 @@ mkdir -p "$OUT" || exit 2
 log="$OUT/train.log"
 say() { echo "gpu_train: $*" | tee -a "$log"; }
 
-if [ -z "$checkpoint" ]; then
-    checkpoint=checkpoints/cpu-interim
-    [ -d checkpoints/cpu-wide ] && checkpoint=checkpoints/cpu-wide
-fi
+checkpoint="${checkpoint:-checkpoints/cpu-wide}"
 if [ ! -f "$checkpoint/checkpoint.pt" ]; then
     say "$checkpoint holds no checkpoint.pt to resume from"; exit 2
 fi

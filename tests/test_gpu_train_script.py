@@ -44,8 +44,7 @@ packer = _load_packer()
 
 def _default_checkpoint() -> Path:
     """The folder the script resumes by default (the newest committed run)."""
-    wide = ROOT / "checkpoints" / "cpu-wide"
-    return wide if wide.is_dir() else ROOT / "checkpoints" / "cpu-interim"
+    return ROOT / "checkpoints" / "cpu-wide"
 
 
 def _digest(path: Path) -> str:
