@@ -17,6 +17,7 @@ from ahdr_nodes.hdr.data.sources import bundled_hdri_files, split_train_validati
 from ahdr_nodes.hdr.evaluate import Score, summarise
 from ahdr_nodes.hdr.io import read_ldr
 from ahdr_nodes.hdr.metrics import psnr_l, psnr_mu, ssim_mu
+from ahdr_nodes.hdr.ops.linearise import linearise_bracket
 
 SEED = 5
 
@@ -173,7 +174,8 @@ def test_eval_scores_match_the_metrics_on_the_reference_frame(tmp_path, ahdr, sc
     for folder in list_scenes(scenes):
         scene = read_scene(folder)
         ref = scene.bracket.reference
-        expected = scene.bracket.frames[ref] ** 2.2 / scene.bracket.times[ref]
+        # the graph's Linearise node with its default response
+        expected = linearise_bracket(scene.bracket.frames, scene.bracket.times).linear[ref]
         row = rows[("reference-only", scene.name)]
         assert row["dynamic"] == scene.dynamic
         assert row["psnr_mu"] == pytest.approx(psnr_mu(expected, scene.ground_truth), abs=1e-4)
