@@ -177,8 +177,8 @@ def evaluate(
     scores = []
     if sheets is not None:
         sheets.mkdir(parents=True, exist_ok=True)
-        existing = [sheets / f"{folder.name}.png" for folder in folders]
-        clash = next((path for path in existing if path.exists()), None)
+        planned = [sheets / f"{folder.name}.png" for folder in folders]
+        clash = next((path for path in planned if path.exists()), None)
         if clash is not None:
             raise UserError(f"{clash}: contact sheet exists; choose another --sheets folder")
     scores = []

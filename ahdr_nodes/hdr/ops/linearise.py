@@ -70,12 +70,17 @@ SLOPE_RANGE = (0.7, 6.0)
 # a fit whose robust residual (in stops) exceeds this explains the bracket no better
 # than motion would; a well-fitted static bracket sits near 0.02-0.05
 MAX_RESIDUAL = 0.15
+# Tukey's biweight: 95 % efficiency constant, and the median absolute residual of a
+# normal distribution in units of its standard deviation
+TUKEY_C = 4.685
+MAD_TO_SIGMA = 0.6745
 
 
 @dataclass(frozen=True)
 class FittedResponse:
     """A response fitted from a bracket: the table (256, 3), or None when the fit was
-    refused, and a one-line account of what happened (for the node's message)."""
+    refused, and a one-line account of why (fitted from how many pixel pairs, or
+    which check refused it)."""
 
     table: np.ndarray | None
     note: str
@@ -117,7 +122,7 @@ def fit_response(frames: Sequence[np.ndarray], times: np.ndarray) -> FittedRespo
     for _ in range(8):
         solution, *_ = np.linalg.lstsq(rows * weights[:, None], log_ratio * weights, rcond=None)
         residual = np.abs(rows @ solution - log_ratio)
-        spread = max(float(np.median(residual)) * 4.685 / 0.6745, 1e-3)
+        spread = max(float(np.median(residual)) * TUKEY_C / MAD_TO_SIGMA, 1e-3)
         weights = np.clip(1 - (residual / spread) ** 2, 0, None) ** 2
     robust = float(np.median(residual)) / math.log(2)
     darkest = math.log(max(float(min(short.min(), long_.min())), low))
@@ -154,7 +159,9 @@ def _reduce(frame: np.ndarray) -> np.ndarray:
     return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
 
 
-def canonical_frames(linear: Sequence[np.ndarray], times: np.ndarray, gamma: float = 2.2):
+def canonical_frames(
+    linear: Sequence[np.ndarray], times: np.ndarray, gamma: float = 2.2
+) -> list[np.ndarray]:
     """Frames re-encoded as a gamma-``gamma`` camera would have recorded ``linear``:
     clip(H_i t_i)^(1 / gamma). AHDRNet sees every camera as the one it was trained on."""
     return [
