@@ -44,12 +44,17 @@ class PipelineResult:
     peak_rss_mib: float
 
 
+def random_stack(height: int, width: int, seed: int = 0) -> LinearStack:
+    """Deterministic random frames, gamma-linearised, as a stack for AHDRNet."""
+    generator = np.random.default_rng(seed)
+    ldr = [generator.random((height, width, 3), dtype=np.float32) for _ in TIMES]
+    linear = [frame**2.2 / time for frame, time in zip(ldr, TIMES, strict=True)]
+    return LinearStack(ldr=ldr, linear=linear, times=np.array(TIMES), reference=1, network_ldr=ldr)
+
+
 def network_inputs(height: int, width: int, seed: int = 0) -> torch.Tensor:
-    """Deterministic random frames as AHDRNet inputs (3, 6, H, W)."""
-    generator = torch.Generator().manual_seed(seed)
-    ldr = torch.rand((3, 3, height, width), generator=generator)
-    times = torch.tensor(TIMES).view(3, 1, 1, 1)
-    return torch.cat((ldr, ldr**2.2 / times), 1)
+    """The inputs of ``random_stack`` as AHDRNet takes them: (3, 6, H, W)."""
+    return random_stack(height, width, seed).network_inputs()
 
 
 class RandomStack(Node):
@@ -60,12 +65,7 @@ class RandomStack(Node):
     width = Param(int, 64, minimum=1)
 
     def run(self, ctx: NodeContext) -> dict[str, Any]:
-        inputs = network_inputs(self.height, self.width)
-        return {
-            "stack": LinearStack(
-                ldr=[], linear=[], times=np.array(TIMES), reference=1, network_inputs=inputs
-            )
-        }
+        return {"stack": random_stack(self.height, self.width)}
 
 
 class _Timer:

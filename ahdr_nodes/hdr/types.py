@@ -6,11 +6,16 @@ torch tensors in NCHW layout. See docs/conventions.md.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
+
+from ahdr_nodes.hdr.ops.linearise import network_inputs
+
+FULL = slice(None)
 
 
 @dataclass
@@ -39,29 +44,50 @@ class Bracket:
 class LinearStack:
     """A bracket taken to the linear domain, ready for a merge.
 
-    ``linear``: H_i = f^-1(I_i) / t_i per frame (HxWx3 float32).
-    ``network_inputs``: X_i = concat(I_i, H_i) as one tensor (N, 6, H, W).
+    ``linear``: H_i = f^-1(I_i) / t_i per frame (HxWx3 float32). ``network_ldr``:
+    the frames I_i as the network sees them (``ldr`` itself, or re-encoded with the
+    gamma curve when a response table took them to linear).
     """
 
     ldr: list[np.ndarray]
     linear: list[np.ndarray]
     times: np.ndarray
     reference: int
-    network_inputs: torch.Tensor
+    network_ldr: list[np.ndarray]
     gamma: float = 2.2
     response: np.ndarray | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        height, width = self.linear[0].shape[:2]
+        return height, width
+
+    def network_inputs(self, rows: slice = FULL, cols: slice = FULL) -> torch.Tensor:
+        """X_i = concat(I_i, H_i) of a region as one (N, 6, h, w) tensor.
+
+        Built on demand, one tile at a time: held whole beside the frames it would
+        take another 1.7 GB at 24 MP.
+        """
+        return network_inputs(
+            [frame[rows, cols] for frame in self.network_ldr],
+            [frame[rows, cols] for frame in self.linear],
+        )
 
 
 @dataclass
 class Features:
     """AHDRNet's attended features, the hand-off from Attention to Merge.
 
-    ``attended``: concat(Z'_1, Z_r, Z'_3) as (1, 192, H, W); ``reference``: Z_r
-    (1, 64, H, W) for the global residual.
+    A recipe rather than a tensor: ``encode`` maps the network inputs of any region
+    of ``stack`` (1, N, 6, h, w) to concat(Z'_1, Z_r, Z'_3) of that region, which
+    needs ``radius`` pixels of context. Merge computes them tile by tile with its
+    own layers, so the 192 feature channels never exist at full size (18 GB in
+    float32 at 24 MP).
     """
 
-    attended: torch.Tensor
-    reference: torch.Tensor
+    stack: LinearStack
+    encode: Callable[[torch.Tensor], torch.Tensor]
+    radius: int
 
 
 @dataclass

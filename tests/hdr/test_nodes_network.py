@@ -11,7 +11,7 @@ from ahdr_nodes import UserError
 from ahdr_nodes.core.graph_file import GraphSpec, NodeSpec
 from ahdr_nodes.core.node import NodeContext
 from ahdr_nodes.core.runner import run_graph
-from ahdr_nodes.hdr.bench_pipeline import network_inputs
+from ahdr_nodes.hdr.bench_pipeline import random_stack
 from ahdr_nodes.hdr.io import read_hdr, read_ldr, write_ldr
 from ahdr_nodes.hdr.model import AHDRNet, load_weights, random_weights
 from ahdr_nodes.hdr.nodes.network import Attention, Merge, VisualiseAttention, load_module
@@ -21,10 +21,7 @@ PARAMS = {"weights": "random", "device": "cpu"}
 
 
 def stack(height: int = 24, width: int = 28, seed: int = 0) -> LinearStack:
-    inputs = network_inputs(height, width, seed)
-    return LinearStack(
-        ldr=[], linear=[], times=np.array([1.0, 4.0, 16.0]), reference=1, network_inputs=inputs
-    )
+    return random_stack(height, width, seed)
 
 
 def run_nodes(linear: LinearStack, ctx: NodeContext | None = None, **params) -> np.ndarray:
@@ -40,7 +37,7 @@ def test_graph_equals_monolithic_model():
     model = AHDRNet().eval()
     load_weights(model, random_weights())
     with torch.inference_mode():
-        expected = model(linear.network_inputs.unsqueeze(0))[0].permute(1, 2, 0).numpy()
+        expected = model(linear.network_inputs().unsqueeze(0))[0].permute(1, 2, 0).numpy()
     actual = run_nodes(linear)
     assert actual.shape == (24, 28, 3) and actual.dtype == np.float32
     np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-6)
@@ -51,7 +48,7 @@ def test_tiled_nodes_equal_untiled_and_report_tiles():
     untiled = run_nodes(linear)
     reports = []
     ctx = NodeContext("t", on_progress=lambda node, done, total, desc: reports.append(total))
-    tiled = run_nodes(linear, ctx, memory_mb=64.0)  # a small budget forces tiles
+    tiled = run_nodes(linear, ctx, memory_mb=96.0)  # a small budget forces tiles
     assert max(reports) > 1
     np.testing.assert_allclose(tiled, untiled, rtol=0, atol=1e-5)
 
@@ -96,12 +93,13 @@ def test_bad_network_params_are_user_errors(params, message):
 
 
 def test_two_frame_stack_is_refused():
+    three = random_stack(8, 8)
     two = LinearStack(
-        ldr=[],
-        linear=[],
-        times=np.array([1.0, 4.0]),
+        ldr=three.ldr[:2],
+        linear=three.linear[:2],
+        times=three.times[:2],
         reference=0,
-        network_inputs=network_inputs(8, 8)[:2],
+        network_ldr=three.network_ldr[:2],
     )
     with pytest.raises(UserError, match="exactly 3 frames"):
         Attention("a", **PARAMS).run(NodeContext("a"), two)
@@ -166,7 +164,7 @@ def test_ahdr_merge_graph_equals_monolithic(tmp_path):
         ]
     )
     results = run_graph(spec, targets=["linearise", "merge"])
-    inputs = results["linearise.stack"].network_inputs
+    inputs = results["linearise.stack"].network_inputs()
     model = AHDRNet().eval()
     load_weights(model, random_weights())
     with torch.inference_mode():

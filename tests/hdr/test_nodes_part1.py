@@ -200,7 +200,7 @@ def test_merges_on_a_static_bracket_match_the_ground_truth(tmp_path):
     radiance = scene_radiance()
     bracket = bracket_from(tmp_path)
     stack = Linearise("lin").run(Recorder().ctx, bracket=bracket)["stack"]
-    assert stack.network_inputs.shape == (3, 6, *radiance.shape[:2])
+    assert stack.network_inputs().shape == (3, 6, *radiance.shape[:2])
     debevec = DebevecMerge("deb").run(Recorder().ctx, stack=stack)["hdr"].data
     reference = ReferenceOnly("ref").run(Recorder().ctx, stack=stack)["hdr"].data
     truth = np.clip(radiance, 0, 1)

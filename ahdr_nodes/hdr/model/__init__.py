@@ -12,7 +12,7 @@ from ahdr_nodes.hdr.model.config import AHDRNetConfig
 from ahdr_nodes.hdr.model.drdb import DRDB, drdb_forward
 from ahdr_nodes.hdr.model.merge import MergeNet
 from ahdr_nodes.hdr.model.official import import_official
-from ahdr_nodes.hdr.model.tiling import tile_for_budget, tiled_forward
+from ahdr_nodes.hdr.model.tiling import Regions, tile_for_budget, tiled_forward
 from ahdr_nodes.hdr.model.weights import (
     ResolvedWeights,
     load_weights,
@@ -42,4 +42,5 @@ __all__ = [
     "save_weights",
     "tile_for_budget",
     "tiled_forward",
+    "Regions",
 ]

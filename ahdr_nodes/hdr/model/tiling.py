@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
@@ -32,32 +33,44 @@ PAPER_RADIUS = AHDRNetConfig().receptive_radius
 BYTES_PER_VALUE = {torch.float32: 4, torch.bfloat16: 2, torch.float16: 2}
 
 
+@dataclass(frozen=True)
+class Regions:
+    """An input read one region at a time: ``crop(rows, cols)`` returns ``fn``'s
+    arguments for that region. Lets a caller keep a tensor that is large at full
+    size (the network's inputs, its features) from ever being built whole."""
+
+    height: int
+    width: int
+    crop: Callable[[slice, slice], tuple[Tensor, ...]]
+
+
 def tiled_forward(
     fn: Callable[..., object],
-    inputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor] | Regions,
     tile: int,
     halo: int,
     progress: ProgressCallback | None = None,
 ) -> object:
     """Run ``fn`` over tiles of ``inputs`` and stitch its outputs.
 
-    ``inputs``: a tensor or a sequence of tensors (passed to ``fn`` as separate
-    arguments) whose last two dimensions are the same H, W. ``fn`` returns a
-    tensor or a (nested) tuple/list of tensors whose last two dimensions are the
-    tile's; the result has the same structure at full size, on the inputs'
-    device. ``tile``: side of the square core of each tile; ``halo``: pixels of
-    context around it (at least the receptive radius for an exact result).
-    ``progress(done, total)`` is called after every tile. When one tile covers
-    the image, ``fn``'s own output is returned: no copy, bit for bit untiled.
+    ``inputs``: Regions, a tensor or a sequence of tensors (passed to ``fn`` as
+    separate arguments) whose last two dimensions are the same H, W. ``fn``
+    returns a tensor or a (nested) tuple/list of tensors whose last two
+    dimensions are the tile's; the result has the same structure at full size, on
+    ``fn``'s output device. ``tile``: side of the square core of each tile;
+    ``halo``: pixels of context around it (at least the receptive radius for an
+    exact result). ``progress(done, total)`` is called after every tile. When one
+    tile covers the image, ``fn``'s own output is returned: no copy, bit for bit
+    untiled.
     """
     if tile < 1 or halo < 0:
         raise ValueError(f"tile must be >= 1 and halo >= 0, got tile={tile}, halo={halo}")
-    arguments = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-    height, width = _common_size(arguments)
+    source = inputs if isinstance(inputs, Regions) else _tensor_regions(inputs)
+    height, width = source.height, source.width
     rows, cols = range(0, height, tile), range(0, width, tile)
     total = len(rows) * len(cols)
     if total == 1:
-        result = fn(*arguments)
+        result = fn(*source.crop(slice(None), slice(None)))
         if progress is not None:
             progress(1, 1)
         return result
@@ -69,16 +82,15 @@ def tiled_forward(
             y1, x1 = min(y0 + tile, height), min(x0 + tile, width)
             top, left = max(0, y0 - halo), max(0, x0 - halo)
             bottom, right = min(height, y1 + halo), min(width, x1 + halo)
-            region = tuple(a[..., top:bottom, left:right] for a in arguments)
-            leaves, spec = pytree.tree_flatten(fn(*region))
+            leaves, spec = pytree.tree_flatten(
+                fn(*source.crop(slice(top, bottom), slice(left, right)))
+            )
             if not buffers:
-                buffers = [
-                    _full_size_like(leaf, height, width, arguments[0].device) for leaf in leaves
-                ]
+                buffers = [_full_size_like(leaf, height, width) for leaf in leaves]
             for buffer, leaf in zip(buffers, leaves, strict=True):
                 core = leaf[..., y0 - top : y1 - top, x0 - left : x1 - left]
                 buffer[..., y0:y1, x0:x1].copy_(core)
-            del leaves, region
+            del leaves
             done += 1
             if progress is not None:
                 progress(done, total)
@@ -115,15 +127,16 @@ def tile_for_budget(
     return tile
 
 
-def _common_size(arguments: Sequence[Tensor]) -> tuple[int, int]:
+def _tensor_regions(inputs: Tensor | Sequence[Tensor]) -> Regions:
+    arguments = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     sizes = {tuple(a.shape[-2:]) for a in arguments}
     if not arguments or len(sizes) != 1:
         raise ValueError(f"tiled inputs must share their last two dimensions, got {sizes}")
     height, width = next(iter(sizes))
-    return height, width
+    return Regions(height, width, lambda rows, cols: tuple(a[..., rows, cols] for a in arguments))
 
 
-def _full_size_like(leaf: object, height: int, width: int, device: torch.device) -> Tensor:
+def _full_size_like(leaf: object, height: int, width: int) -> Tensor:
     if not isinstance(leaf, Tensor):
         raise TypeError(f"tiled function must return tensors, got {type(leaf).__name__}")
-    return leaf.new_empty((*leaf.shape[:-2], height, width), device=device)
+    return leaf.new_empty((*leaf.shape[:-2], height, width))

@@ -9,7 +9,6 @@ from ahdr_nodes.hdr.ops.linearise import (
     DEFAULT_RESPONSE,
     RESPONSES,
     linearise_bracket,
-    network_inputs,
 )
 from ahdr_nodes.hdr.types import Bracket, LinearStack
 
@@ -22,7 +21,7 @@ class Linearise(Node):
     ``calibrated`` uses OpenCV's Debevec calibration, scaled to agree with the
     gamma curve at mid grey. With a fitted or calibrated response the network sees
     the frames re-encoded with the gamma curve, the camera it was trained on.
-    Outputs the linear frames and X_i = concat(I_i, H_i) as an (N, 6, H, W) tensor.
+    Outputs the linear frames and the frames the network sees.
     """
 
     bracket = Input(Bracket)
@@ -37,7 +36,7 @@ class Linearise(Node):
             linear=result.linear,
             times=bracket.times,
             reference=bracket.reference,
-            network_inputs=network_inputs(result.network_ldr, result.linear),
+            network_ldr=result.network_ldr,
             gamma=self.gamma,
             response=result.response,
         )

@@ -24,8 +24,10 @@ from ahdr_nodes.core.node import Input, Node, NodeContext, Output, Param
 from ahdr_nodes.hdr.model import (
     ATTENTION_PREFIX,
     MERGE_PREFIX,
+    AHDRNetConfig,
     AttentionEncoder,
     MergeNet,
+    Regions,
     ResolvedWeights,
     load_weights,
     reference_features,
@@ -99,6 +101,12 @@ def load_module(
     return _cached_module(kind, spec, fingerprint, str(device), dtype_name, impl, layout)
 
 
+def input_regions(stack: LinearStack) -> Regions:
+    """The network's inputs, (1, N, 6, h, w) float32, built per tile from the stack."""
+    height, width = stack.shape
+    return Regions(height, width, lambda rows, cols: (stack.network_inputs(rows, cols)[None],))
+
+
 class NetworkNode(Node):
     """Params shared by both halves: weights, device, dtype, memory budget."""
 
@@ -141,36 +149,45 @@ class Attention(NetworkNode):
         )
 
     def run(self, ctx: NodeContext, stack: LinearStack) -> dict[str, Any]:
-        inputs = stack.network_inputs
-        if inputs.shape[0] != FRAMES or stack.reference != 1:
+        if len(stack.linear) != FRAMES or stack.reference != 1:
             raise UserError(
                 f"AHDRNet needs exactly {FRAMES} frames with the middle one as "
-                f"reference; got {inputs.shape[0]} frames, reference "
+                f"reference; got {len(stack.linear)} frames, reference "
                 f"{stack.reference}"
             )
         device = pick_device(self.device)
         dtype = pick_dtype(self.dtype, device)
         encoder, weights = load_module("attention", self.weights, device, dtype, layout=self.layout)
         self.label_untrained(ctx, weights)
-        frames = inputs.to(device=device, dtype=dtype).unsqueeze(0)  # (1, 3, 6, H, W)
-        want_maps = ctx.wants("maps")
-        height, width = frames.shape[-2:]
         config = weights.config
-        channels = config.attention_peak_channels + (2 * config.features if want_maps else 0)
-        tile = tile_for_budget(
-            height, width, self.budget_bytes(), channels, halo=config.attention_radius, dtype=dtype
-        )
 
-        def encode(x: Tensor) -> tuple[Tensor, Tensor | None]:
-            attended, _, maps = encoder(x, return_maps=want_maps)
-            return attended, torch.cat(maps, 0) if want_maps else attended[:, :0]
+        def encode(x: Tensor) -> Tensor:
+            return encoder(x.to(device=device, dtype=dtype), return_maps=False)[0]
 
-        attended, maps = tiled_forward(
-            encode, frames, tile, config.attention_radius, progress=self.progress(ctx)
-        )
-        features = Features(attended=attended, reference=reference_features(attended))
-        attention_maps = AttentionMaps(maps=[m.float().cpu() for m in maps]) if want_maps else None
-        return {"features": features, "maps": attention_maps}
+        features = Features(stack=stack, encode=encode, radius=config.attention_radius)
+        maps = self._maps(ctx, encoder, stack, config, device, dtype) if ctx.wants("maps") else None
+        return {"features": features, "maps": maps}
+
+    def _maps(
+        self,
+        ctx: NodeContext,
+        encoder: nn.Module,
+        stack: LinearStack,
+        config: AHDRNetConfig,
+        device: torch.device,
+        dtype: torch.dtype,
+    ) -> AttentionMaps:
+        """The attention maps, computed only when a node reads them."""
+        height, width = stack.shape
+        channels = config.attention_peak_channels + 2 * config.features
+        halo = config.attention_radius
+        tile = tile_for_budget(height, width, self.budget_bytes(), channels, halo, dtype)
+
+        def maps_of(x: Tensor) -> Tensor:
+            return torch.cat(encoder(x.to(device=device, dtype=dtype), return_maps=True)[2], 0)
+
+        maps = tiled_forward(maps_of, input_regions(stack), tile, halo, self.progress(ctx))
+        return AttentionMaps(maps=[m.float().cpu() for m in maps])
 
 
 class Merge(NetworkNode):
@@ -197,25 +214,19 @@ class Merge(NetworkNode):
         merge, weights = load_module("merge", self.weights, device, dtype, self.impl, self.layout)
         self.label_untrained(ctx, weights)
         layout = MEMORY_FORMATS[self.layout]
-        attended = features.attended.to(device=device, dtype=dtype, memory_format=layout)
-        reference = features.reference.to(device=device, dtype=dtype, memory_format=layout)
-        height, width = attended.shape[-2:]
+        stack = features.stack
+
+        def merged(inputs: Tensor) -> Tensor:
+            attended = features.encode(inputs).to(device=device, dtype=dtype, memory_format=layout)
+            return merge(attended, reference_features(attended))
+
+        height, width = stack.shape
         config = weights.config
+        halo = features.radius + config.merge_radius
         tile = tile_for_budget(
-            height,
-            width,
-            self.budget_bytes(),
-            config.merge_peak_channels,
-            halo=config.merge_radius,
-            dtype=dtype,
+            height, width, self.budget_bytes(), config.peak_channels, halo=halo, dtype=dtype
         )
-        output = tiled_forward(
-            merge,
-            (attended, reference),
-            tile,
-            config.merge_radius,
-            progress=self.progress(ctx),
-        )
+        output = tiled_forward(merged, input_regions(stack), tile, halo, self.progress(ctx))
         image = output[0].permute(1, 2, 0).float().cpu().numpy()
         return {"hdr": HDRImage(np.ascontiguousarray(image, dtype=np.float32))}
 
