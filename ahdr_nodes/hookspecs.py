@@ -2,11 +2,17 @@
 
 Plugins import ``hookimpl`` from ``ahdr_nodes`` and decorate functions named
 after these specs. Built-in plugins register through the same hooks.
+
+``register_commands`` is historic: the CLI calls it once, and a plugin that
+registers later still gets the call (at its registration, so one failing plugin
+is recorded without stopping the others). ``run_context`` collects every
+plugin's answer; the observer hooks return nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pluggy
@@ -22,9 +28,16 @@ def register_nodes(register: Callable[[type], None]) -> None:
     """Register node classes: call ``register(NodeClass)`` once per node."""
 
 
-@hookspec
+@hookspec(historic=True)
 def register_commands(cli: Any) -> None:
-    """Add commands to the ``ahdr`` click group."""
+    """Add commands to the ``ahdr`` click group (``cli.add_lazy_command`` keeps
+    ``ahdr --help`` from importing the command's module)."""
+
+
+@hookspec
+def run_context() -> AbstractContextManager[Any] | None:
+    """A context manager the executor enters around a whole run (for example
+    ``torch.inference_mode``), or None. The core itself needs none."""
 
 
 @hookspec

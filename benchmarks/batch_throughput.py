@@ -20,8 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ahdr_nodes.core.batch import JobResult, run_batch
-from ahdr_nodes.core.graph_file import load_graph_file
+from ahdr_nodes import JobResult, load_graph, run_batch
 from ahdr_nodes.hdr.commands.batch import scene_job
 from ahdr_nodes.hdr.data.kalantari import synthesise_dataset
 from ahdr_nodes.hdr.data.sources import bundled_hdri_files
@@ -49,7 +48,7 @@ def measure(
     graph: Path, scene_dir: Path, out_dir: Path, scheduler: str, workers: int
 ) -> Measurement:
     """Run one batch into an empty ``out_dir``; every scene must succeed."""
-    spec = load_graph_file(graph)
+    spec = load_graph(graph)
     jobs = [scene_job(s, out_dir, spec, overwrite=False) for s in discover_scenes(scene_dir)]
     arrivals: list[float] = []
     results: list[JobResult] = []

@@ -7,10 +7,37 @@ import os
 os.environ.setdefault("TRITON_INTERPRET", "1")
 
 from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
 from ahdr_nodes.cli.main import main  # noqa: E402
+from ahdr_nodes.core import plugins  # noqa: E402
+
+TEST_PLUGINS = Path(__file__).parent / "plugins"
+# The suite's own third-party plugins (one works, one fails on import), by module
+# and by the entry-point name an installed copy would have.
+TEST_PLUGIN_MODULES = {"example": "ahdr_example_plugin", "broken": "ahdr_broken_plugin"}
+
+
+@pytest.fixture(autouse=True)
+def test_plugins(monkeypatch):
+    """Load the suite's plugins in-process (as llm's tests do), never from an install.
+
+    ``AHDR_PLUGINS`` names their modules, so processes the tests start (batch
+    workers, ``python -m ahdr_nodes``) load them too; installed copies, if any,
+    are disabled so that each loads once.
+    """
+    folders = [str(TEST_PLUGINS / name) for name in TEST_PLUGIN_MODULES]
+    for folder in folders:
+        monkeypatch.syspath_prepend(folder)
+    path = os.environ.get("PYTHONPATH")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([*folders, *([path] if path else [])]))
+    monkeypatch.setenv(plugins.EXTRA_ENV, ",".join(TEST_PLUGIN_MODULES.values()))
+    monkeypatch.setenv(plugins.DISABLE_ENV, ",".join(TEST_PLUGIN_MODULES))
+    plugins.use_plugins(None)
+    yield
+    plugins.use_plugins(None)
 
 
 @dataclass

@@ -9,45 +9,26 @@ import json
 import os
 import sys
 import traceback
-from pathlib import Path
-from typing import Any
 
 import click
 
 from ahdr_nodes import __version__
-from ahdr_nodes.cli.observers import Profiler, ProgressBars, describe_value
+from ahdr_nodes.cli.lazy import LazyGroup
 from ahdr_nodes.core.errors import UserError
-from ahdr_nodes.core.executor import Executor, NodeFailed, registered
-from ahdr_nodes.core.graph_file import load_graph_file
-from ahdr_nodes.core.plugins import get_plugins
+from ahdr_nodes.core.executor import NodeFailed
+from ahdr_nodes.core.graph_file import parse_overrides
+from ahdr_nodes.core.observers import describe_value
+from ahdr_nodes.core.plugins import get_plugins, load_plugins, use_plugins
 from ahdr_nodes.core.render import to_dot, to_mermaid
-from ahdr_nodes.core.runner import prepare
-from ahdr_nodes.core.validate import GraphValidationError, ValidGraph
+from ahdr_nodes.core.runner import execute, load_graph, prepare
+from ahdr_nodes.core.validate import GraphValidationError
 
+HELP = ["-h", "--help"]
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 1
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="ahdr")
-@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
-def cli(debug: bool) -> None:
-    """Ghost-free HDR merging with AHDRNet, as node graphs."""
-    if debug:
-        os.environ["AHDR_DEBUG"] = "1"
-
-
-def resolve_graph_path(graph: str) -> Path:
-    """A graph path, or the name of a bundled graph (``ahdrnet`` -> graphs/ahdrnet.yaml)."""
-    path = Path(graph)
-    if path.exists() or path.suffix in {".yaml", ".yml"}:
-        return path
-    from ahdr_nodes.graphs import bundled_graph
-
-    return bundled_graph(graph)
-
-
-@cli.command()
+@click.command()
 @click.argument("graph")
 @click.option(
     "--set",
@@ -63,7 +44,7 @@ def run(
     graph: str, overrides: tuple[str, ...], targets: tuple[str, ...], profile: bool, quiet: bool
 ) -> None:
     """Validate and run a GRAPH file (or a bundled graph name)."""
-    valid = prepare(resolve_graph_path(graph), overrides)
+    valid = prepare(graph, parse_overrides(overrides))
     for target in targets:
         if valid.spec.node(target) is None:
             raise UserError(f"--target {target}: no such node in {valid.spec.source}")
@@ -76,43 +57,25 @@ def run(
         click.echo(profiler.table())
 
 
-def execute(
-    valid: ValidGraph, targets: list[str] | None = None, quiet: bool = False
-) -> tuple[dict[str, Any], Profiler]:
-    """Run a validated graph with progress bars (on a terminal), node warnings on
-    stderr, and per-node timing; for every command that runs a graph."""
-    plugins = get_plugins()
-    executor = Executor(plugins.hook)
-    plan = executor.needed(valid, targets)
-    bars = ProgressBars(len(plan), enabled=not quiet and sys.stderr.isatty())
-    profiler = Profiler()
-    try:
-        with registered(plugins, bars, profiler):
-            results = executor.run(valid, targets)
-    finally:
-        bars.close()
-    return results, profiler
-
-
-@cli.command(name="validate")
+@click.command(name="validate")
 @click.argument("graph")
 @click.option("--set", "overrides", multiple=True, metavar="NODE.PARAM=VALUE")
 def validate_command(graph: str, overrides: tuple[str, ...]) -> None:
     """Check a GRAPH file without running it; report every problem."""
-    valid = prepare(resolve_graph_path(graph), overrides)
+    valid = prepare(graph, parse_overrides(overrides))
     click.echo(f"{valid.spec.source}: ok ({len(valid.order)} nodes)")
 
 
-@cli.command()
+@click.command()
 @click.argument("graph")
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid")
 def show(graph: str, fmt: str) -> None:
     """Print a GRAPH as Mermaid or Graphviz dot."""
-    spec = load_graph_file(resolve_graph_path(graph))
+    spec = load_graph(graph)
     click.echo(to_mermaid(spec) if fmt == "mermaid" else to_dot(spec), nl=False)
 
 
-@cli.command()
+@click.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def nodes(as_json: bool) -> None:
     """List the node types every loaded plugin provides."""
@@ -138,16 +101,16 @@ def nodes(as_json: bool) -> None:
             click.echo(f"    {pname}: {param['type']} ({default}{options})")
 
 
-@cli.command()
+@click.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def plugins(as_json: bool) -> None:
     """List loaded plugins: name, version, hooks, nodes, load errors."""
-    infos = [info.to_json() for info in get_plugins().infos]
+    infos = [info.to_json() for info in get_plugins().status()]
     if as_json:
         click.echo(json.dumps(infos, indent=2))
         return
     for info in infos:
-        version = info["version"] or "builtin"
+        version = info["version"] or ("builtin" if info["builtin"] else "no version")
         click.echo(f"{info['name']} ({version}): {info['status']}")
         if info["error"]:
             click.echo(f"    error: {info['error']}")
@@ -155,12 +118,7 @@ def plugins(as_json: bool) -> None:
         click.echo(f"    nodes: {', '.join(info['nodes']) or '-'}")
 
 
-@cli.group()
-def bench() -> None:
-    """Benchmarks that print numbers (plugins add their own)."""
-
-
-@bench.command(name="executor")
+@click.command(name="executor")
 @click.option("--nodes", default=1000, show_default=True, help="Chain length for the overhead.")
 @click.option("--chain-mb", default=64.0, show_default=True, help="Size of each intermediate.")
 def bench_executor(nodes: int, chain_mb: float) -> None:
@@ -181,17 +139,37 @@ def bench_executor(nodes: int, chain_mb: float) -> None:
     )
 
 
-def _add_plugin_commands() -> None:
-    get_plugins().add_commands(cli)
+def build_cli() -> LazyGroup:
+    """The ``ahdr`` group: the framework's commands, then each plugin's (a fresh
+    group per call, so in-process callers never see a previous plugin set)."""
+
+    @click.group(
+        cls=LazyGroup, name="ahdr", context_settings={"help_option_names": ["-h", "--help"]}
+    )
+    @click.version_option(__version__, prog_name="ahdr")
+    @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+    def root(debug: bool) -> None:
+        """Validate, show and run graphs of typed nodes; plugins add nodes and commands."""
+        if debug:
+            os.environ["AHDR_DEBUG"] = "1"
+
+    @root.group(cls=LazyGroup)
+    def bench() -> None:
+        """Benchmarks that print numbers (plugins add their own)."""
+
+    for command in (run, validate_command, show, nodes, plugins):
+        root.add_command(command)
+    bench.add_command(bench_executor)
+    use_plugins(load_plugins(cli=root))
+    return root
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: maps errors to exit statuses and one-line messages."""
     debug = os.environ.get("AHDR_DEBUG") == "1" or "--debug" in (argv or sys.argv[1:])
     try:
-        _add_plugin_commands()
-        cli.main(args=argv, prog_name="ahdr", standalone_mode=False)
-    except click.exceptions.Abort:
+        build_cli().main(args=argv, prog_name="ahdr", standalone_mode=False)
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("aborted", err=True)
         sys.exit(130)
     except click.ClickException as exc:

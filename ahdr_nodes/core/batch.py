@@ -1,4 +1,4 @@
-"""A graph-level map: run one graph over many jobs, each with its own overrides.
+"""A graph-level map: run one graph over many jobs, each with its own inputs.
 
 Three schedulers share one job function: ``local`` (this process, one job at a
 time), ``processes`` (a pool of spawned worker processes; a worker keeps its
@@ -38,13 +38,14 @@ STATUSES = ("done", "failed", "skipped")
 class Job:
     """One run of the graph.
 
-    ``overrides``: ``--set`` style items. ``outputs``: writer node id -> the file
-    it writes. ``overwrite``: rerun writers whose file exists (the graph's own
-    ``overwrite`` input must be among the overrides for the file to be replaced).
+    ``inputs``: graph input ``NAME`` or ``NODE.PARAM`` -> value, as ``prepare``
+    takes them. ``outputs``: writer node id -> the file it writes. ``overwrite``:
+    rerun writers whose file exists (the graph's own ``overwrite`` input must be
+    among the inputs for the file to be replaced).
     """
 
     name: str
-    overrides: list[str]
+    inputs: dict[str, Any]
     outputs: dict[str, str] = field(default_factory=dict)
     overwrite: bool = False
 
@@ -113,7 +114,7 @@ def run_job(graph_path: str, job: Job) -> JobResult:
     try:
         remove_stale_temps(job.outputs.values())
         plugins = get_plugins()
-        valid = prepare(graph_path, job.overrides, plugins)
+        valid = prepare(graph_path, job.inputs, plugins)
         finished = (
             set() if job.overwrite else {n for n, p in job.outputs.items() if Path(p).exists()}
         )

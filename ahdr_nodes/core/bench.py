@@ -17,7 +17,7 @@ import numpy as np
 from ahdr_nodes.core.executor import Executor
 from ahdr_nodes.core.graph_file import GraphSpec, NodeSpec
 from ahdr_nodes.core.node import Input, Node, NodeContext, Output, Param
-from ahdr_nodes.core.plugins import Plugins, load_plugins
+from ahdr_nodes.core.plugins import Plugins
 from ahdr_nodes.core.validate import validate
 from ahdr_nodes.hookspecs import hookimpl
 
@@ -52,7 +52,7 @@ class _BenchNodes:
 
 
 def _bench_plugins() -> Plugins:
-    plugins = load_plugins(builtins=())
+    plugins = Plugins()
     plugins.add(_BenchNodes(), "bench-nodes", None, builtin=True)
     return plugins
 

@@ -58,15 +58,6 @@ def cache_key(node: Node, upstream: dict[str, tuple[str, str]], wanted: frozense
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def _inference_mode() -> contextlib.AbstractContextManager[Any]:
-    """torch.inference_mode when torch is present; the core does not need it."""
-    try:
-        import torch
-    except ImportError:
-        return contextlib.nullcontext()
-    return torch.inference_mode()
-
-
 class Executor:
     """Runs validated graphs and calls the execution hooks around each node.
 
@@ -124,7 +115,10 @@ class Executor:
             node.preflight()
         values: dict[str, dict[str, Any]] = {}
         keys: dict[str, str] = {}
-        with _inference_mode():
+        with contextlib.ExitStack() as contexts:
+            for context in self.hook.run_context():
+                if context is not None:
+                    contexts.enter_context(context)
             for node_id in plan:
                 node = nodes.pop(node_id)
                 links = graph.upstream(node_id)

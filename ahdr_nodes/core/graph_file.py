@@ -6,6 +6,7 @@ each mapping and key stood so validation can point at the right line.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,8 +78,9 @@ class GraphSpec:
     """A parsed graph file: nodes plus optional declared inputs and outputs.
 
     ``graph_inputs`` maps a public name to one or more ``node.param`` so
-    ``--set name=value`` works without knowing node ids; ``graph_outputs`` maps a name to
-    ``node.port`` and selects what a run must produce.
+    ``--set name=value`` (or ``inputs={name: value}``) works without knowing
+    node ids; ``graph_outputs`` maps a name to ``node.port`` and selects what a
+    run must produce.
     """
 
     nodes: list[NodeSpec]
@@ -192,17 +194,26 @@ def _parse_node(entry: Any, index: int, spec: GraphSpec) -> NodeSpec | None:
     return NodeSpec(node_id, node_type, dict(params), dict(inputs), line, lines)
 
 
-def apply_overrides(spec: GraphSpec, overrides: list[str]) -> None:
-    """Apply ``--set`` overrides: ``NAME=VALUE`` (a declared graph input) or
-    ``NODE.PARAM=VALUE``. Values are YAML (``[a, b]``, ``2.5``, ``true``)."""
-    for item in overrides:
+def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
+    """``--set`` strings -> typed inputs: ``NAME=VALUE`` or ``NODE.PARAM=VALUE``,
+    values as YAML (``[a, b]``, ``2.5``, ``true``). Only the CLI parses strings;
+    Python callers pass values to :func:`apply_inputs` directly."""
+    inputs: dict[str, Any] = {}
+    for item in items:
         target, sep, raw = item.partition("=")
         if not sep or not target:
             raise UserError(f"--set {item!r}: expected NAME=VALUE or NODE.PARAM=VALUE")
         try:
-            value = load_yaml(raw, f"--set {target}") if raw.strip() else ""
+            inputs[target] = load_yaml(raw, f"--set {target}") if raw.strip() else ""
         except yaml.YAMLError:
-            value = raw
+            inputs[target] = raw
+    return inputs
+
+
+def apply_inputs(spec: GraphSpec, inputs: Mapping[str, Any]) -> None:
+    """Set each declared graph input ``NAME`` (every ``node.param`` it names) or
+    ``NODE.PARAM`` to its value; the values are checked when the graph is validated."""
+    for target, value in inputs.items():
         targets = spec.graph_inputs.get(target, [target])
         for node_param in targets:
             node_id, dot, param = node_param.partition(".")
@@ -210,6 +221,6 @@ def apply_overrides(spec: GraphSpec, overrides: list[str]) -> None:
             if node is None or not param:
                 names = ", ".join(sorted(spec.graph_inputs)) or "none declared"
                 raise UserError(
-                    f"--set {target}: no such graph input or node.param (graph inputs: {names})"
+                    f"{target}: no such graph input or node.param (graph inputs: {names})"
                 )
             node.params[param] = value

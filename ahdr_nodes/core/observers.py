@@ -1,21 +1,25 @@
-"""Hook implementations the CLI registers for one run: progress and profiling."""
+"""Hook implementations registered for one run: progress bars and profiling."""
 
 from __future__ import annotations
 
 import os
 import sys
 import time
-from typing import Any
-
-from tqdm import tqdm
+from typing import TYPE_CHECKING, Any
 
 from ahdr_nodes.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 
 class ProgressBars:
     """A bar over nodes, and a bar for any node that reports its own progress."""
 
     def __init__(self, total_nodes: int, enabled: bool = True) -> None:
+        from tqdm import tqdm  # on first use: ``ahdr --help`` does not pay for it
+
+        self._tqdm = tqdm
         self.enabled = enabled
         self.nodes = tqdm(
             total=total_nodes,
@@ -37,7 +41,7 @@ class ProgressBars:
             return
         if self.inner is None or self.inner.total != total or done == 0:
             self._close_inner()
-            self.inner = tqdm(
+            self.inner = self._tqdm(
                 total=total, desc=f"{node_id} {desc}".strip(), leave=False, file=sys.stderr
             )
         self.inner.n = done
@@ -45,7 +49,7 @@ class ProgressBars:
 
     @hookimpl
     def node_message(self, node_id: str, level: str, message: str) -> None:
-        tqdm.write(f"{level}: {node_id}: {message}", file=sys.stderr)
+        self._tqdm.write(f"{level}: {node_id}: {message}", file=sys.stderr)
 
     @hookimpl
     def after_node(self, node_id: str, node_type: str, seconds: float) -> None:

@@ -20,15 +20,20 @@ from typing import Any
 import numpy as np
 import torch
 
-from ahdr_nodes.core.executor import Executor, registered
-from ahdr_nodes.core.graph_file import GraphSpec, NodeSpec
-from ahdr_nodes.core.node import Node, NodeContext, Output, Param
-from ahdr_nodes.core.plugins import load_plugins
-from ahdr_nodes.core.validate import validate
+from ahdr_nodes import (
+    GraphSpec,
+    Node,
+    NodeContext,
+    NodeSpec,
+    Output,
+    Param,
+    hookimpl,
+    load_plugins,
+    run_graph,
+)
 from ahdr_nodes.hdr.model import AHDRNet, load_weights, random_weights
 from ahdr_nodes.hdr.nodes.network import MEMORY_FORMATS
 from ahdr_nodes.hdr.types import LinearStack
-from ahdr_nodes.hookspecs import hookimpl
 
 VARIANTS = ("bare", "graph")
 TIMES = (1.0, 4.0, 16.0)
@@ -119,8 +124,7 @@ def _graph_seconds(height: int, width: int, layout: str, memory_mb: float) -> fl
         ]
     )
     timer = _Timer()
-    with registered(plugins, timer):
-        Executor(plugins.hook).run(validate(spec, plugins.registry))
+    run_graph(spec, plugins=plugins, observers=[timer])
     assert timer.started is not None
     return time.perf_counter() - timer.started
 

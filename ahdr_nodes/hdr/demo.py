@@ -6,7 +6,6 @@ Everything runs through the same graph files as ``ahdr run``/``ahdr merge``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,14 +13,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ahdr_nodes.cli.main import execute
-from ahdr_nodes.core.graph_file import PortRef, load_graph_file
-from ahdr_nodes.core.runner import prepare
-from ahdr_nodes.graphs import bundled_graph
+from ahdr_nodes import PortRef, execute, load_graph, prepare, resolve_graph_path
 from ahdr_nodes.hdr.data.kalantari import read_scene, write_scene
 from ahdr_nodes.hdr.data.sources import bundled_hdri_files, load_sources
 from ahdr_nodes.hdr.data.synth import SynthConfig, example_rng, synthesise_example
-from ahdr_nodes.hdr.evaluate import hdr_port, scene_overrides
+from ahdr_nodes.hdr.evaluate import hdr_port, scene_inputs
 from ahdr_nodes.hdr.io import write_ldr
 from ahdr_nodes.hdr.metrics import psnr_l, psnr_mu, ssim_mu
 from ahdr_nodes.hdr.sheet import contact_sheet
@@ -67,21 +63,17 @@ def run_method(
     ground_truth: np.ndarray,
 ) -> MethodResult:
     """Run one merge graph on the scene, writing its EXR and preview."""
-    graph = bundled_graph(graph_name)
-    declared = set(load_graph_file(graph).graph_inputs)
+    graph = resolve_graph_path(graph_name)
+    declared = set(load_graph(graph).graph_inputs)
     stem = label.lower()
     hdr_path, preview_path = out_dir / f"{stem}.exr", out_dir / f"{stem}.png"
-    overrides = scene_overrides(scene_dir, declared, graph)
-    overrides += [
-        f"output={json.dumps(str(hdr_path))}",
-        f"preview={json.dumps(str(preview_path))}",
-        "overwrite=true",
-    ]
+    inputs = scene_inputs(scene_dir, declared, graph)
+    inputs.update(output=str(hdr_path), preview=str(preview_path), overwrite=True)
     if "attention_sheet" in declared:
-        overrides.append(f"attention_sheet={json.dumps(str(out_dir / 'attention.png'))}")
+        inputs["attention_sheet"] = str(out_dir / "attention.png")
     if takes_weights:
-        overrides.append(f"weights={json.dumps(weights)}")
-    valid = prepare(graph, overrides)
+        inputs["weights"] = weights
+    valid = prepare(graph, inputs)
     port = hdr_port(valid)
     targets = [PortRef.parse(text).node for text in valid.spec.graph_outputs.values()]
     results, _ = execute(valid, [*dict.fromkeys([*targets, port.node])], quiet=True)

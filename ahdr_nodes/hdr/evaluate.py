@@ -11,7 +11,6 @@ dynamic scenes apart.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
@@ -22,13 +21,17 @@ from typing import Any
 
 import numpy as np
 
-from ahdr_nodes.core.errors import UserError
-from ahdr_nodes.core.executor import Executor
-from ahdr_nodes.core.graph_file import PortRef, load_graph_file
-from ahdr_nodes.core.node import compatible
-from ahdr_nodes.core.plugins import Plugins, get_plugins
-from ahdr_nodes.core.runner import prepare
-from ahdr_nodes.core.validate import ValidGraph
+from ahdr_nodes import (
+    Executor,
+    Plugins,
+    PortRef,
+    UserError,
+    ValidGraph,
+    compatible,
+    get_plugins,
+    load_graph,
+    prepare,
+)
 from ahdr_nodes.hdr.data.kalantari import EXPOSURE_FILE, Scene, list_scenes, read_scene
 from ahdr_nodes.hdr.io.ldr_files import write_ldr
 from ahdr_nodes.hdr.metrics import psnr_l, psnr_mu, ssim_mu
@@ -92,20 +95,17 @@ def hdr_port(valid: ValidGraph) -> PortRef:
     return feeds[0]
 
 
-def scene_overrides(folder: Path, declared: set[str], graph: Path) -> list[str]:
-    """``--set`` items pointing a graph's declared inputs at a scene folder."""
+def scene_inputs(folder: Path, declared: set[str], graph: Path) -> dict[str, Any]:
+    """Values for a graph's declared inputs that point it at a scene folder."""
     missing = {"frames", "exposure_file"} - declared
     if missing:
         raise UserError(
             f"{graph}: an evaluated graph must declare inputs {', '.join(sorted(missing))}"
         )
     frames = [str(path) for path in scene_frame_paths(folder)]
-    items = [
-        f"frames={json.dumps(frames)}",
-        f"exposure_file={json.dumps(str(folder / EXPOSURE_FILE))}",
-    ]
-    items += [f"{name}=null" for name in HIGHER_EXPOSURE_INPUTS if name in declared]
-    return items
+    inputs: dict[str, Any] = {"frames": frames, "exposure_file": str(folder / EXPOSURE_FILE)}
+    inputs.update((name, None) for name in HIGHER_EXPOSURE_INPUTS if name in declared)
+    return inputs
 
 
 def scene_subsets(scene: Scene) -> tuple[str, ...]:
@@ -134,10 +134,10 @@ def score_scene(
     truth; return the score and the HDR result."""
     if scene.ground_truth is None:
         raise UserError(f"{scene.path}: no HDRImg.hdr ground truth to evaluate against")
-    declared = set(load_graph_file(graph).graph_inputs)
+    declared = set(load_graph(graph).graph_inputs)
     start = time.perf_counter()
     try:
-        valid = prepare(graph, scene_overrides(scene.path, declared, graph), plugins)
+        valid = prepare(graph, scene_inputs(scene.path, declared, graph), plugins)
         port = hdr_port(valid)
         result = Executor(plugins.hook).run(valid, [port.node])[str(port)]
         prediction = result.data

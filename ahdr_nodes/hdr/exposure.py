@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ahdr_nodes.core.errors import UserError
+from ahdr_nodes import UserError
 from ahdr_nodes.hdr.io.exif import (
     EXPOSURE_TIME_TAG,
     F_NUMBER_TAG,

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from ahdr_nodes.core.errors import UserError
+from ahdr_nodes import UserError
 from ahdr_nodes.hdr.ops.tonemap import MU, mu_law
 
 __all__ = ["MU", "mu_law", "psnr", "psnr_l", "psnr_mu", "ssim", "ssim_mu"]

@@ -13,12 +13,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import yaml
 from PIL import Image, UnidentifiedImageError
 
-from ahdr_nodes.core.errors import UserError
-from ahdr_nodes.core.yaml_limits import load_yaml, shown
+from ahdr_nodes import UserError, load_yaml, shown
 from ahdr_nodes.hdr.io.ldr_files import LDR_SUFFIXES
 
 EXIF_IFD = 0x8769
@@ -39,23 +39,16 @@ class BracketFiles:
     exposure_file: Path | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
-    def overrides(self) -> list[str]:
-        """``--set`` overrides that point a graph's declared inputs at this scene."""
-        items = [f"frames={_yaml([str(p) for p in self.frames])}"]
+    def inputs(self) -> dict[str, Any]:
+        """Values for a graph's declared inputs that point it at this scene."""
+        values: dict[str, Any] = {"frames": [str(p) for p in self.frames]}
         if self.ev is not None:
-            items.append(f"ev={_yaml(self.ev)}")
+            values["ev"] = self.ev
         if self.times is not None:
-            items.append(f"times={_yaml(self.times)}")
+            values["times"] = self.times
         if self.exposure_file is not None:
-            items.append(f"exposure_file={_yaml(str(self.exposure_file))}")
-        return items
-
-
-def _yaml(value: object) -> str:
-    """One-line YAML that reads back as ``value`` (quoted where a path needs it)."""
-    return (
-        yaml.safe_dump(value, default_flow_style=True, width=2**31).removesuffix("\n...\n").strip()
-    )
+            values["exposure_file"] = str(self.exposure_file)
+        return values
 
 
 def _safe_name(text: str) -> str:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from ahdr_nodes import Input, Node, Output, Param, hookimpl
 from ahdr_nodes.core.executor import Executor, registered
 from ahdr_nodes.core.graph_file import GraphSpec, NodeSpec
-from ahdr_nodes.core.plugins import load_plugins
+from ahdr_nodes.core.plugins import Plugins
 from ahdr_nodes.core.validate import GraphValidationError, validate
 
 
@@ -72,7 +72,7 @@ class TestNodes:
 
 @pytest.fixture(scope="module")
 def plugins():
-    loaded = load_plugins(builtins=())
+    loaded = Plugins()
     loaded.add(TestNodes(), "test-nodes", "1", builtin=False)
     return loaded
 
@@ -210,7 +210,7 @@ MakeBig.peak = 0
 
 
 def test_long_chain_holds_about_two_intermediates():
-    plugins = load_plugins(builtins=())
+    plugins = Plugins()
 
     class Chain:
         @hookimpl
@@ -246,7 +246,7 @@ class TwoOutputs(Node):
 
 
 def test_nodes_learn_which_outputs_are_read():
-    plugins = load_plugins(builtins=())
+    plugins = Plugins()
 
     class Nodes:
         @hookimpl
@@ -293,7 +293,7 @@ class Refuser(Node):
 
 
 def test_writers_run_last_and_preflight_runs_before_anything():
-    plugins = load_plugins(builtins=())
+    plugins = Plugins()
 
     class Nodes:
         @hookimpl

@@ -238,7 +238,7 @@ def test_manifest_scenes_run_with_their_listed_exposures(tmp_path):
     ("args", "message"),
     [
         (["--scheduler", "threads"], "--scheduler 'threads': expected local, processes or dask"),
-        (["--set", "nosuch.param=1"], "--set nosuch.param: no such graph input or node.param"),
+        (["--set", "nosuch.param=1"], "nosuch.param: no such graph input or node.param"),
     ],
 )
 def test_bad_options_fail_once_before_any_work(tmp_path, capsys, args, message):

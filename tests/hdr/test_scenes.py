@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from ahdr_nodes.core.errors import UserError
-from ahdr_nodes.core.graph_file import apply_overrides, load_graph_file
+from ahdr_nodes.core.graph_file import apply_inputs, load_graph_file
 from ahdr_nodes.hdr.scenes import (
     DATETIME_ORIGINAL_TAG,
     EXIF_IFD,
@@ -194,14 +194,14 @@ def test_missing_or_empty_inputs_are_refused(tmp_path):
         discover_scenes(tmp_path)
 
 
-def test_scene_overrides_set_the_graph_inputs_exactly(tmp_path):
+def test_scene_inputs_set_the_graph_inputs_exactly(tmp_path):
     odd = tmp_path / "a folder, with: [odd] chars"
     scene = BracketFiles("s", [odd / "a.png", odd / "b.png"], ev=[-1.5, 2.0])
     spec = load_graph_file(GRAPHS / "debevec.yaml")
-    apply_overrides(spec, scene.overrides())
+    apply_inputs(spec, scene.inputs())
     params = spec.node("load").params
     assert params["paths"] == [str(odd / "a.png"), str(odd / "b.png")]
     assert params["ev"] == [-1.5, 2.0] and "times" not in params
     timed = BracketFiles("t", [odd / "a.png"], times=[0.25], exposure_file=odd / "exp.txt")
-    apply_overrides(spec, timed.overrides())
+    apply_inputs(spec, timed.inputs())
     assert params["times"] == [0.25] and params["exposure_file"] == str(odd / "exp.txt")

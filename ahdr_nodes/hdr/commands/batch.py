@@ -6,24 +6,30 @@ import csv
 import json
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import click
 from tqdm import tqdm
 
-from ahdr_nodes.cli.main import resolve_graph_path
-from ahdr_nodes.core.atomic import atomic_output, check_not_input, check_writable
-from ahdr_nodes.core.batch import (
+from ahdr_nodes import (
     STATUSES,
+    GraphSpec,
     Job,
     JobResult,
+    UserError,
+    atomic_output,
+    check_not_input,
     check_scheduler,
+    check_writable,
+    load_graph,
+    parse_overrides,
+    prepare,
     remove_stale_temps,
+    resolve_graph_path,
     run_batch,
 )
-from ahdr_nodes.core.errors import UserError
-from ahdr_nodes.core.graph_file import GraphSpec, load_graph_file
-from ahdr_nodes.core.runner import prepare
 from ahdr_nodes.hdr.io.hdr_files import HDR_SUFFIXES, read_hdr
 from ahdr_nodes.hdr.io.ldr_files import read_ldr
 from ahdr_nodes.hdr.scenes import BracketFiles, discover_scenes
@@ -38,20 +44,20 @@ def scene_job(
     output_dir: Path,
     spec: GraphSpec,
     overwrite: bool,
-    extra: tuple[str, ...] = (),
+    extra: Mapping[str, Any] | None = None,
 ) -> Job:
-    """The job for one scene: ``extra`` overrides, its inputs, its output names."""
-    overrides = [*extra, *scene.overrides()]
+    """The job for one scene: the ``extra`` inputs, the scene's, its output names."""
+    inputs = {**(extra or {}), **scene.inputs()}
     outputs = {}
     for graph_input, pattern in OUTPUT_NAMES.items():
         if graph_input in spec.graph_inputs:
             path = str(output_dir / pattern.format(name=scene.name))
-            overrides.append(f"{graph_input}={json.dumps(path)}")
+            inputs[graph_input] = path
             for target in spec.graph_inputs[graph_input]:
                 outputs[target.partition(".")[0]] = path
     if overwrite and "overwrite" in spec.graph_inputs:
-        overrides.append("overwrite=true")
-    return Job(scene.name, overrides, outputs, overwrite=overwrite)
+        inputs["overwrite"] = True
+    return Job(scene.name, inputs, outputs, overwrite=overwrite)
 
 
 def output_valid(path: Path) -> bool:
@@ -190,7 +196,7 @@ def batch(
     """
     check_scheduler(scheduler)
     graph_path = resolve_graph_path(graph)
-    spec = load_graph_file(graph_path)
+    spec = load_graph(graph_path)
     missing = [name for name in REQUIRED_INPUTS if name not in spec.graph_inputs]
     if missing:
         raise UserError(
@@ -198,8 +204,9 @@ def batch(
             f"{', '.join(missing)} (see docs/batch.md)"
         )
     scenes = discover_scenes(input_dir, pattern, group_size)
-    jobs = [scene_job(scene, output_dir, spec, overwrite, overrides) for scene in scenes]
-    prepare(graph_path, jobs[0].overrides)  # a graph error fails once, before any work
+    extra = parse_overrides(overrides)
+    jobs = [scene_job(scene, output_dir, spec, overwrite, extra) for scene in scenes]
+    prepare(graph_path, jobs[0].inputs)  # a graph error fails once, before any work
     todo, results = plan_jobs(jobs, resume, overwrite)
     reports = report_paths(
         report or output_dir / "batch_report.json", input_dir, scenes, resume or overwrite

@@ -9,8 +9,7 @@ from pathlib import Path
 import click
 import torch
 
-from ahdr_nodes.core.atomic import atomic_output
-from ahdr_nodes.core.errors import UserError
+from ahdr_nodes import UserError, atomic_output
 
 DTYPE_CHOICES = ("auto", "float32", "bfloat16", "float16")
 
@@ -209,6 +208,3 @@ def bench_synth(size: str, examples: int, worker_counts: str, data: str) -> None
             pass
         rate = examples / (time.perf_counter() - start)
         click.echo(f"{width}x{height}, {workers} workers: {rate:.1f} examples/s")
-
-
-BENCH_COMMANDS = (bench_drdb, bench_model, bench_pipeline, bench_synth)

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from ahdr_nodes.core.errors import UserError
+from ahdr_nodes import UserError
 from ahdr_nodes.hdr.data.kalantari import SYNTHETIC_FILE, synthesise_dataset
 from ahdr_nodes.hdr.data.sources import bundled_hdri_files, find_hdr_files, split_train_validation
 from ahdr_nodes.hdr.data.synth import SynthConfig

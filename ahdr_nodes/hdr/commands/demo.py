@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ahdr_nodes.core.errors import UserError
+from ahdr_nodes import UserError
 from ahdr_nodes.hdr.demo import run_demo
 
 

@@ -9,8 +9,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from ahdr_nodes.cli.main import resolve_graph_path
-from ahdr_nodes.core.atomic import atomic_output
+from ahdr_nodes import atomic_output, resolve_graph_path
 from ahdr_nodes.hdr.evaluate import evaluate, format_report, report_json, summarise
 
 

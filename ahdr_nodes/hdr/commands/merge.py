@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from typing import Any
 
 import click
 
-from ahdr_nodes.cli.main import execute, resolve_graph_path
-from ahdr_nodes.core.errors import UserError
-from ahdr_nodes.core.graph_file import GraphSpec, load_graph_file
-from ahdr_nodes.core.plugins import get_plugins
-from ahdr_nodes.core.runner import prepare
+from ahdr_nodes import (
+    GraphSpec,
+    UserError,
+    execute,
+    get_plugins,
+    load_graph,
+    prepare,
+    resolve_graph_path,
+)
 from ahdr_nodes.hdr.io import HDR_SUFFIXES, LDR_SUFFIXES
 from ahdr_nodes.hdr.scenes import BracketFiles, scene_from_folder
 
@@ -30,8 +34,8 @@ def _numbers(values: tuple[str, ...], option: str) -> list[float] | None:
 
 def output_plan(
     spec: GraphSpec, graph: Path, output: Path, preview: Path | None
-) -> tuple[dict[str, str | None], list[str], list[str]]:
-    """Where ``-o`` and ``--preview`` go: declared inputs to set, node overrides, targets.
+) -> tuple[dict[str, str | None], dict[str, Any], list[str]]:
+    """Where ``-o`` and ``--preview`` go: declared inputs to set, node params, targets.
 
     A graph with an ``hdr`` output writes ``-o`` as HDR (and ``--preview`` as a
     display image). A graph whose only image is a display one, such as exposure
@@ -48,7 +52,7 @@ def output_plan(
         wanted = [name for name in ("hdr", "preview") if name == "hdr" or preview is not None]
         targets = [outputs[name].split(".")[0] for name in wanted if name in outputs]
         paths = {"output": str(output), "preview": str(preview) if preview else None}
-        return paths, [], targets
+        return paths, {}, targets
     if "preview" not in outputs:
         raise UserError(f"{graph}: declares neither an 'hdr' nor a 'preview' output to write")
     if suffix not in LDR_SUFFIXES:
@@ -65,18 +69,18 @@ def output_plan(
     node_class = get_plugins().registry.get(node.type) if node else None
     has_bits = node_class is not None and "bits" in node_class.params
     deep = has_bits and suffix not in EIGHT_BIT_SUFFIXES
-    return {"preview": str(output)}, [f"{writer}.bits=16"] if deep else [], [writer]
+    return {"preview": str(output)}, {f"{writer}.bits": 16} if deep else {}, [writer]
 
 
-def merge_overrides(
+def merge_inputs(
     scene: BracketFiles,
     paths: dict[str, str | None],
     declared: set[str],
     settings: dict[str, str | None],
     overwrite: bool,
-) -> list[str]:
-    """``--set`` overrides for the graph's declared inputs; refuse ones it lacks."""
-    overrides = scene.overrides()
+) -> dict[str, Any]:
+    """Values for the graph's declared inputs; refuse ones it lacks."""
+    inputs = scene.inputs()
     wanted = {**paths, **settings}
     for name, value in wanted.items():
         if value is None:
@@ -86,10 +90,10 @@ def merge_overrides(
                 f"the graph does not declare the input {name!r} "
                 f"(it declares: {', '.join(sorted(declared))})"
             )
-        overrides.append(f"{name}={json.dumps(value)}")
+        inputs[name] = value
     if overwrite:
-        overrides.append("overwrite=true")
-    return overrides
+        inputs["overwrite"] = True
+    return inputs
 
 
 @click.command()
@@ -160,9 +164,9 @@ def merge(
     bracket.times = _numbers(times, "--times") or bracket.times
     bracket.exposure_file = exposure_file or bracket.exposure_file
     graph_path = resolve_graph_path(graph)
-    spec = load_graph_file(graph_path)
+    spec = load_graph(graph_path)
     settings = {"weights": weights, "device": device, "dtype": dtype}
     paths, node_settings, targets = output_plan(spec, graph_path, output, preview)
-    overrides = merge_overrides(bracket, paths, set(spec.graph_inputs), settings, overwrite)
-    execute(prepare(spec, [*overrides, *node_settings]), targets)
+    inputs = merge_inputs(bracket, paths, set(spec.graph_inputs), settings, overwrite)
+    execute(prepare(spec, {**inputs, **node_settings}), targets)
     click.echo(f"wrote {output}" + (f" and {preview}" if preview else ""))

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 import torch
 
-from ahdr_nodes.core.errors import UserError
+from ahdr_nodes import UserError
 from ahdr_nodes.hdr.data.sources import bundled_hdri_files, find_hdr_files, split_train_validation
 from ahdr_nodes.hdr.ops.linearise import DEFAULT_RESPONSE, RESPONSES
 from ahdr_nodes.hdr.train import TrainConfig, train

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ahdr_nodes.core.errors import UserError
+from ahdr_nodes import UserError
 from ahdr_nodes.hdr.data.sources import find_hdr_files, load_sources
 from ahdr_nodes.hdr.data.synth import (
     DEFAULT_CONFIG,

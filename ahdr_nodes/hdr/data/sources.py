@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ahdr_nodes.core.errors import UserError
+from ahdr_nodes import UserError
 from ahdr_nodes.hdr.data.projection import is_equirectangular
 from ahdr_nodes.hdr.io.hdr_files import HDR_SUFFIXES, read_hdr
 

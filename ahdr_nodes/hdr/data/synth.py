@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ahdr_nodes.core.errors import UserError
+from ahdr_nodes import UserError
 from ahdr_nodes.hdr.data.camera import TONE_CURVES, Sensor, ToneCurve, capture
 from ahdr_nodes.hdr.data.scene import (
     camera_homography,

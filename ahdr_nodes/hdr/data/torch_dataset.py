@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ahdr_nodes.core.errors import UserError
+from ahdr_nodes import UserError
 from ahdr_nodes.hdr.data.kalantari import GROUND_TRUTH_FILE, list_scenes, read_scene
 from ahdr_nodes.hdr.data.sources import HDRSource
 from ahdr_nodes.hdr.data.synth import (

@@ -1,6 +1,6 @@
 """Image file input and output for the HDR plugin; every writer is atomic."""
 
-from ahdr_nodes.core.atomic import atomic_output
+from ahdr_nodes import atomic_output
 from ahdr_nodes.hdr.io.hdr_files import EXR_COMPRESSIONS, HDR_SUFFIXES, read_hdr, write_hdr
 from ahdr_nodes.hdr.io.ldr_files import LDR_SUFFIXES, LDRInfo, read_ldr, write_ldr
 

@@ -12,7 +12,7 @@ import json
 import math
 from dataclasses import asdict, dataclass, fields
 
-from ahdr_nodes.core.errors import UserError
+from ahdr_nodes import UserError
 
 # Headroom over the counted tensors for allocator slack and library workspace.
 # Measured on CPU, tiles of 500 px and more peak at ~0.8 of the margined count;

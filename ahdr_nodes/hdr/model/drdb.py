@@ -23,7 +23,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional
 
-from ahdr_nodes.core.errors import UserError
+from ahdr_nodes import UserError
 
 IMPLS = ("eager", "triton", "auto")
 KERNEL_GROWTH = 32

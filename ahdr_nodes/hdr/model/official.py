@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from ahdr_nodes.core.errors import UserError
+from ahdr_nodes import UserError
 from ahdr_nodes.hdr.model.ahdrnet import AHDRNet
 from ahdr_nodes.hdr.model.config import AHDRNetConfig
 from ahdr_nodes.hdr.model.weights import write_weights

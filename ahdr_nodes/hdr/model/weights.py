@@ -18,8 +18,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from torch import Tensor, nn
 
-from ahdr_nodes.core.atomic import atomic_output
-from ahdr_nodes.core.errors import UserError
+from ahdr_nodes import UserError, atomic_output
 from ahdr_nodes.hdr.model.ahdrnet import AHDRNet
 from ahdr_nodes.hdr.model.config import AHDRNetConfig
 

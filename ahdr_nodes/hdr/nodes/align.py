@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ahdr_nodes.core.node import Input, Node, NodeContext, Output, Param
+from ahdr_nodes import Input, Node, NodeContext, Output, Param
 from ahdr_nodes.hdr.ops.agreement import judge
 from ahdr_nodes.hdr.ops.align import (
     flow_coverage,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ahdr_nodes.core.node import Input, Node, NodeContext, Output, Param
+from ahdr_nodes import Input, Node, NodeContext, Output, Param
 from ahdr_nodes.hdr.ops.classical import debevec_merge, mertens_fusion, reference_only
 from ahdr_nodes.hdr.ops.linearise import gamma_response
 from ahdr_nodes.hdr.types import Bracket, HDRImage, LDRImage, LinearStack

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ahdr_nodes.core.node import Input, Node, NodeContext, Output, Param
+from ahdr_nodes import Input, Node, NodeContext, Output, Param
 from ahdr_nodes.hdr.ops.linearise import (
     DEFAULT_RESPONSE,
     RESPONSES,

@@ -9,8 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ahdr_nodes.core.errors import UserError
-from ahdr_nodes.core.node import Node, NodeContext, Output, Param
+from ahdr_nodes import Node, NodeContext, Output, Param, UserError
 from ahdr_nodes.hdr.exposure import resolve_exposures
 from ahdr_nodes.hdr.io import read_hdr, read_ldr
 from ahdr_nodes.hdr.types import Bracket, HDRImage

@@ -19,8 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ahdr_nodes.core.errors import UserError
-from ahdr_nodes.core.node import Input, Node, NodeContext, Output, Param
+from ahdr_nodes import Input, Node, NodeContext, Output, Param, UserError
 from ahdr_nodes.hdr.model import (
     ATTENTION_PREFIX,
     MERGE_PREFIX,

@@ -11,9 +11,16 @@ from typing import Any
 
 import numpy as np
 
-from ahdr_nodes.core.atomic import check_writable
-from ahdr_nodes.core.errors import UserError
-from ahdr_nodes.core.node import Input, Node, NodeContext, Output, Param, ParamError
+from ahdr_nodes import (
+    Input,
+    Node,
+    NodeContext,
+    Output,
+    Param,
+    ParamError,
+    UserError,
+    check_writable,
+)
 from ahdr_nodes.hdr.io import EXR_COMPRESSIONS, HDR_SUFFIXES, LDR_SUFFIXES, write_hdr, write_ldr
 from ahdr_nodes.hdr.types import HDRImage, LDRImage
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ahdr_nodes.core.node import Input, Node, NodeContext, Output, Param
+from ahdr_nodes import Input, Node, NodeContext, Output, Param
 from ahdr_nodes.hdr.ops.tonemap import drago, exposure_gamma, mantiuk, mu_law, reinhard
 from ahdr_nodes.hdr.types import HDRImage, LDRImage
 

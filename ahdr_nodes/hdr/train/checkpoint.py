@@ -15,8 +15,7 @@ from typing import Any
 
 import torch
 
-from ahdr_nodes.core.atomic import atomic_output
-from ahdr_nodes.core.errors import UserError
+from ahdr_nodes import UserError, atomic_output
 from ahdr_nodes.hdr.model import AHDRNet, load_weights
 from ahdr_nodes.hdr.model.weights import write_weights
 

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ahdr_nodes.core.errors import UserError
+from ahdr_nodes import UserError
 from ahdr_nodes.hdr.model import AHDRNetConfig
 from ahdr_nodes.hdr.ops.linearise import DEFAULT_RESPONSE, RESPONSES
 

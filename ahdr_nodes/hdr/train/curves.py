@@ -13,8 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ahdr_nodes.core.atomic import atomic_output
-from ahdr_nodes.core.errors import UserError
+from ahdr_nodes import UserError, atomic_output
 
 WIDTH = 800
 PANEL_HEIGHT = 300

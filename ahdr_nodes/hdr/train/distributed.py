@@ -17,7 +17,7 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import Sampler
 
-from ahdr_nodes.core.errors import UserError
+from ahdr_nodes import UserError
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from ahdr_nodes.core.atomic import atomic_output
-from ahdr_nodes.core.errors import UserError
+from ahdr_nodes import UserError, atomic_output
 from ahdr_nodes.hdr.data.sources import load_sources
 from ahdr_nodes.hdr.data.synth import SynthConfig
 from ahdr_nodes.hdr.data.torch_dataset import SyntheticBracketDataset
