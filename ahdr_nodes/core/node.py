@@ -65,7 +65,12 @@ class Output:
 
 
 class ParamError(ValueError):
-    """A parameter value that does not fit its declaration."""
+    """A parameter value that does not fit its declaration; ``param`` names it
+    when one param is to blame."""
+
+    def __init__(self, message: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
 
 
 @dataclass(frozen=True)
@@ -279,7 +284,20 @@ class Node(ABC):
         unknown = set(param_values) - set(self.params)
         if unknown:
             raise ParamError(f"unknown params {sorted(unknown)}")
+        type(self).check_params(values)
         self.param_values: dict[str, Any] = values
+
+    @classmethod
+    def check_params(cls, values: Mapping[str, Any]) -> None:
+        """What the node refuses beyond each param's type, range and choices (a
+        writer's file extension, params that exclude each other): raise
+        ParamError. ``values`` holds every param, coerced, defaults filled in.
+
+        Graph validation calls this, so ``ahdr validate`` refuses what a run
+        would. It must not touch files or load anything: that is ``preflight``.
+        The base class has nothing to check.
+        """
+        return None
 
     @abstractmethod
     def run(self, ctx: NodeContext, **inputs: Any) -> Mapping[str, Any]:

@@ -126,6 +126,7 @@ def validate(spec: GraphSpec, registry: NodeRegistry) -> ValidGraph:
 
 def _check_params(node: NodeSpec, cls: type[Node]) -> list[GraphError]:
     errors = []
+    values: dict[str, Any] = {}
     for name, value in node.params.items():
         param = cls.params.get(name)
         if param is None:
@@ -141,7 +142,7 @@ def _check_params(node: NodeSpec, cls: type[Node]) -> list[GraphError]:
             )
             continue
         try:
-            param.coerce(value)
+            values[name] = param.coerce(value)
         except ParamError as exc:
             errors.append(
                 GraphError(
@@ -164,7 +165,30 @@ def _check_params(node: NodeSpec, cls: type[Node]) -> list[GraphError]:
                     line=node.line,
                 )
             )
+    if not errors:
+        errors.extend(_check_node(node, cls, values))
     return errors
+
+
+def _check_node(node: NodeSpec, cls: type[Node], values: dict[str, Any]) -> list[GraphError]:
+    """The node type's own validation step, on params that each passed theirs."""
+    defaults = {name: param.default for name, param in cls.params.items() if name not in values}
+    try:
+        cls.check_params({**defaults, **values})
+    except ParamError as exc:
+        field = exc.param
+        return [
+            GraphError(
+                "bad-param",
+                f"node {node.id!r} ({cls.type_name})"
+                + (f" param {field!r}" if field else "")
+                + f": {exc}",
+                node=node.id,
+                field=field,
+                line=node.line_of("params", field) if field else node.line,
+            )
+        ]
+    return []
 
 
 def _check_inputs(

@@ -226,3 +226,43 @@ def test_declared_inputs_and_outputs_are_validated(tmp_path, ahdr):
     assert result.code == 2
     assert result.err.count("bad-graph-input") == 2
     assert "bad-graph-output" in result.err
+
+
+def test_a_node_types_own_check_runs_in_validation():
+    """``check_params`` sees every param (defaults filled in) and names the culprit."""
+    from ahdr_nodes import Node, Output, Param, ParamError, hookimpl
+    from ahdr_nodes.core.graph_file import parse_graph
+    from ahdr_nodes.core.plugins import Plugins
+    from ahdr_nodes.core.validate import GraphValidationError, validate
+
+    class Window(Node):
+        out = Output(object)
+        low = Param(float, 0.0)
+        high = Param(float, 1.0)
+
+        @classmethod
+        def check_params(cls, values):
+            if values["low"] >= values["high"]:
+                raise ParamError(f"low {values['low']} must be below high", "low")
+
+        def run(self, ctx):
+            return {"out": (self.low, self.high)}
+
+    class Plugin:
+        @hookimpl
+        def register_nodes(self, register):
+            register(Window)
+
+    plugins = Plugins()
+    plugins.add(Plugin(), "window", None, builtin=False)
+    good = "nodes:\n  - {id: w, type: Window, params: {low: 0.5}}\n"
+    assert validate(parse_graph(good), plugins.registry).order == ["w"]
+    bad = "nodes:\n  - id: w\n    type: Window\n    params: {low: 2.0}\n"
+    with pytest.raises(GraphValidationError) as caught:
+        validate(parse_graph(bad, "g.yaml"), plugins.registry)
+    (error,) = caught.value.errors
+    assert error.format("g.yaml") == (
+        "g.yaml:4: bad-param: node 'w' (Window) param 'low': low 2.0 must be below high"
+    )
+    with pytest.raises(ParamError):
+        Window("w", low=2.0)  # the Python path refuses the same

@@ -104,3 +104,21 @@ def test_a_worker_count_below_one_is_refused(ahdr, tmp_path: Path, workers: str)
     assert result.code == 2
     assert "--workers" in result.err and "Traceback" not in result.err
     assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    ("setting", "culprit"),
+    [
+        ("save.path=out.txt", "param 'path': expected a path ending in .exr, .hdr"),
+        ("preview.path=out.exr", "param 'path': expected a path ending in .png"),
+        ("preview.path=out", "param 'path': expected a path ending in .png"),
+    ],
+)
+def test_validate_refuses_what_run_refuses(
+    ahdr, tmp_path: Path, frames: list[Path], setting: str, culprit: str
+) -> None:
+    """A node type's own validation step runs in ``ahdr validate`` as in ``ahdr run``."""
+    frame_list = "frames=[" + ", ".join(str(p) for p in frames) + "]"
+    for command in ("validate", "run"):
+        outcome = ahdr(command, "debevec", "--set", frame_list, "--set", setting)
+        assert_refused(outcome.code, outcome.err, culprit)

@@ -6,8 +6,9 @@ is set, create missing folders, and always run (never cached).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -25,12 +26,6 @@ from ahdr_nodes.hdr.io import EXR_COMPRESSIONS, HDR_SUFFIXES, LDR_SUFFIXES, writ
 from ahdr_nodes.hdr.types import HDRImage, LDRImage
 
 
-def _require_suffix(path: Path, suffixes: tuple[str, ...]) -> None:
-    """Refuse a wrong extension when the graph is built, before anything runs."""
-    if path.suffix.lower() not in suffixes:
-        raise ParamError(f"expected a path ending in {', '.join(suffixes)}, got {str(path)!r}")
-
-
 class FileWriter(Node):
     """Shared by the writers: never cached, and checked before the graph runs."""
 
@@ -38,6 +33,16 @@ class FileWriter(Node):
     written = Output(Path, "the file written")
     overwrite = Param(bool, False, doc="replace an existing file")
     path: Path
+    suffixes: ClassVar[tuple[str, ...]]
+
+    @classmethod
+    def check_params(cls, values: Mapping[str, Any]) -> None:
+        """Refuse a wrong extension when the graph is validated, before anything runs."""
+        path = values["path"]
+        if path.suffix.lower() not in cls.suffixes:
+            raise ParamError(
+                f"expected a path ending in {', '.join(cls.suffixes)}, got {str(path)!r}", "path"
+            )
 
     def preflight(self) -> None:
         check_writable(self.path, self.overwrite)
@@ -57,12 +62,9 @@ class SaveHDR(FileWriter):
 
     hdr = Input(HDRImage)
     path = Param(Path, output_file=True, doc="output .exr or .hdr")
+    suffixes = HDR_SUFFIXES
     half = Param(bool, True, doc="EXR: half floats (False: 32-bit floats)")
     compression = Param(str, "zip", choices=tuple(EXR_COMPRESSIONS), doc="EXR compression")
-
-    def __init__(self, node_id: str, **param_values: Any) -> None:
-        super().__init__(node_id, **param_values)
-        _require_suffix(self.path, HDR_SUFFIXES)
 
     def run(self, ctx: NodeContext, hdr: HDRImage, **inputs: Any) -> dict[str, Any]:
         self.require_finite(hdr.data)
@@ -81,14 +83,17 @@ class SaveImage(FileWriter):
 
     image = Input(LDRImage)
     path = Param(Path, output_file=True, doc="output .png, .jpg or .tif")
+    suffixes = LDR_SUFFIXES
     bits = Param(int, 8, choices=(8, 16), doc="bits per channel (JPEG: 8 only)")
     jpeg_quality = Param(int, 95, minimum=1, maximum=100)
 
-    def __init__(self, node_id: str, **param_values: Any) -> None:
-        super().__init__(node_id, **param_values)
-        _require_suffix(self.path, LDR_SUFFIXES)
-        if self.bits == 16 and self.path.suffix.lower() in (".jpg", ".jpeg"):
-            raise ParamError(f"JPEG holds 8 bits only, got bits: 16 for {str(self.path)!r}")
+    @classmethod
+    def check_params(cls, values: Mapping[str, Any]) -> None:
+        super().check_params(values)
+        if values["bits"] == 16 and values["path"].suffix.lower() in (".jpg", ".jpeg"):
+            raise ParamError(
+                f"JPEG holds 8 bits only, got bits: 16 for {str(values['path'])!r}", "bits"
+            )
 
     def run(self, ctx: NodeContext, image: LDRImage, **inputs: Any) -> dict[str, Any]:
         self.require_finite(image.data)
