@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+
+@dataclass
+class Outcome:
+    """A command's exit status and what it printed."""
+
+    code: int
+    out: str
+    err: str
 
 
 def write_frames(folder: Path, height: int, width: int, count: int = 3) -> list[Path]:

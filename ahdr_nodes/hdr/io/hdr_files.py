@@ -14,6 +14,8 @@ import OpenEXR
 
 from ahdr_nodes.core.atomic import atomic_output
 from ahdr_nodes.core.errors import UserError
+from ahdr_nodes.core.native_output import complaint, native_output
+from ahdr_nodes.hdr.io.pixel_limit import check_pixels
 from ahdr_nodes.hdr.io.radiance import read_radiance, write_radiance
 
 HDR_SUFFIXES = (".exr", ".hdr")
@@ -86,11 +88,27 @@ def _hdr_suffix(path: Path) -> str:
 
 
 def _read_exr(source: Path) -> np.ndarray:
-    try:
-        with OpenEXR.File(str(source), separate_channels=True) as exr:
-            channels = {name: channel.pixels for name, channel in exr.channels().items()}
-    except (RuntimeError, ValueError, OSError) as error:
-        raise UserError(f"{source}: not a readable EXR file ({_first_line(error)})") from None
+    """Header first (the pixel limit, over every part), then the pixels.
+
+    OpenEXR reports some corrupt pixel data only by printing it and returning
+    what it could read: that printed complaint refuses the file too.
+    """
+    with native_output():
+        try:
+            with OpenEXR.File(str(source), header_only=True) as exr:
+                sizes = [_part_size(part.header) for part in exr.parts]
+        except Exception as error:  # the header parser on a hostile file
+            raise UserError(f"{source}: not a readable EXR file ({_first_line(error)})") from None
+    check_pixels(source, *sizes)
+    with native_output() as captured:
+        try:
+            with OpenEXR.File(str(source), separate_channels=True) as exr:
+                channels = {name: channel.pixels for name, channel in exr.channels().items()}
+        except Exception as error:
+            raise UserError(f"{source}: not a readable EXR file ({_first_line(error)})") from None
+    said = complaint(captured)
+    if said is not None:
+        raise UserError(f"{source}: not a readable EXR file ({said})")
     if all(name in channels for name in "RGB"):
         planes = [channels[name] for name in "RGB"]
     elif "Y" in channels:
@@ -101,6 +119,12 @@ def _read_exr(source: Path) -> np.ndarray:
     if len({plane.shape for plane in planes}) != 1:
         raise UserError(f"{source}: EXR channels are subsampled differently; not supported")
     return np.stack([plane.astype(np.float32) for plane in planes], axis=-1)
+
+
+def _part_size(header: dict) -> tuple[int, int, int]:
+    """Width, height and channel count of one part, from its data window."""
+    (x0, y0), (x1, y1) = header["dataWindow"]
+    return int(x1) - int(x0) + 1, int(y1) - int(y0) + 1, len(header.get("channels", ()))
 
 
 def _write_exr(temp: Path, image: np.ndarray, half: bool, compression: OpenEXR.Compression) -> None:

@@ -18,11 +18,13 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, TiffImagePlugin, UnidentifiedImageError
 
 from ahdr_nodes.core.atomic import atomic_output
 from ahdr_nodes.core.errors import UserError
+from ahdr_nodes.core.native_output import complaint, native_output
 from ahdr_nodes.hdr.io.exif import ORIENTATION_TAG, ExifUnreadable, read_exif
+from ahdr_nodes.hdr.io.pixel_limit import check_pixels
 
 LDR_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 _FULL_SCALE = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
@@ -42,18 +44,25 @@ def read_ldr(path: str | os.PathLike[str]) -> tuple[np.ndarray, LDRInfo]:
     """Read a PNG, JPEG or TIFF frame as HxWx3 float32 RGB in [0, 1].
 
     Raises UserError naming the file when it is missing, corrupt, truncated,
-    of an unsupported format, or of a sample type other than 8/16-bit integer.
+    over the pixel limit, of an unsupported format, or of a sample type other
+    than 8/16-bit integer. What the C decoders print is captured, never shown.
     """
     source = Path(path)
     _check_ldr_suffix(source)
     if not source.is_file():
         raise UserError(f"{source}: file not found")
-    try:
-        raw = cv2.imread(str(source), cv2.IMREAD_UNCHANGED)
-    except cv2.error:
-        raw = None
-    if raw is None or not _jpeg_complete(source):
-        raise UserError(f"{source}: cannot decode image (corrupt, truncated or not a real image)")
+    check_pixels(source, _header_size(source))
+    with native_output() as captured:
+        try:
+            raw = cv2.imread(str(source), cv2.IMREAD_UNCHANGED)
+        except cv2.error:
+            raw = None
+    said = complaint(captured)
+    if raw is None or said is not None or not _jpeg_complete(source):
+        reason = f": {said}" if said else ""
+        raise UserError(
+            f"{source}: cannot decode image (corrupt, truncated or not a real image{reason})"
+        )
     if raw.dtype not in _FULL_SCALE:
         raise UserError(f"{source}: unsupported sample type {raw.dtype} (use 8- or 16-bit images)")
     info = LDRInfo(path=source, bit_depth=8 * raw.dtype.itemsize)
@@ -131,6 +140,35 @@ def apply_orientation(image: np.ndarray, orientation: int) -> np.ndarray:
     if orientation == 8:
         return np.rot90(image, k=1)
     return image
+
+
+def _header_size(source: Path) -> tuple[int, int, int]:
+    """Width, height and channel count from the header alone (Pillow opens lazily).
+
+    A TIFF of a sample type Pillow has no mode for (float) is measured from its
+    first directory. Any failure of a header parser on a hostile file means the
+    file cannot be read, whatever exception the parser raises.
+    """
+    try:
+        with Image.open(source) as image:
+            return image.size[0], image.size[1], len(image.getbands())
+    except Exception:
+        pass
+    try:
+        return _tiff_directory_size(source)
+    except Exception:
+        raise UserError(
+            f"{source}: cannot decode image (corrupt, truncated or not a real image)"
+        ) from None
+
+
+def _tiff_directory_size(source: Path) -> tuple[int, int, int]:
+    """ImageWidth, ImageLength and SamplesPerPixel of a TIFF's first directory."""
+    with source.open("rb") as handle:
+        directory = TiffImagePlugin.ImageFileDirectory_v2(handle.read(8))
+        handle.seek(directory.next)
+        directory.load(handle)
+    return int(directory[256]), int(directory[257]), int(directory.get(277, 1))
 
 
 def _jpeg_complete(source: Path) -> bool:

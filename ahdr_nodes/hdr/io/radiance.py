@@ -22,9 +22,12 @@ import cv2
 import numpy as np
 
 from ahdr_nodes.core.errors import UserError
+from ahdr_nodes.core.native_output import native_output
+from ahdr_nodes.hdr.io.pixel_limit import check_pixels
 
 RGBE_FORMAT = "32-bit_rle_rgbe"
 MAX_HEADER_BYTES = 1 << 16
+_MAX_RESOLUTION_LINE = 64
 _RESOLUTION = re.compile(rb"^([+-])([XY]) (\d+) ([+-])([XY]) (\d+)$")
 
 
@@ -39,20 +42,25 @@ class RadianceHeader:
 
 
 def read_radiance(source: Path) -> np.ndarray:
-    """An .hdr file as HxWx3 float32 RGB; UserError naming the file when unreadable."""
-    data = source.read_bytes()
-    header = parse_header(data, source)
-    sign1, axis1, count1, sign2, axis2, count2 = header.resolution
-    standard = (
-        f"#?RADIANCE\nFORMAT={RGBE_FORMAT}\n\n-Y {count1} +X {count2}\n".encode()
-        + data[header.data_offset :]
-    )
-    try:
-        pixels = cv2.imdecode(
-            np.frombuffer(standard, np.uint8), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_COLOR
-        )
-    except cv2.error:
-        pixels = None
+    """An .hdr file as HxWx3 float32 RGB; UserError naming the file when unreadable.
+
+    The header is read and the pixel limit checked first; then no more bytes
+    are read than the largest encoding of that many pixels can take.
+    """
+    with source.open("rb") as handle:
+        header = parse_header(handle.read(MAX_HEADER_BYTES + _MAX_RESOLUTION_LINE), source)
+        sign1, axis1, count1, sign2, axis2, count2 = header.resolution
+        check_pixels(source, (count2, count1, 3))
+        handle.seek(header.data_offset)
+        data = handle.read(count1 * _max_scanline_bytes(count2))
+    standard = f"#?RADIANCE\nFORMAT={RGBE_FORMAT}\n\n-Y {count1} +X {count2}\n".encode() + data
+    with native_output():
+        try:
+            pixels = cv2.imdecode(
+                np.frombuffer(standard, np.uint8), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_COLOR
+            )
+        except cv2.error:
+            pixels = None
     if pixels is None or pixels.dtype != np.float32 or pixels.shape[:2] != (count1, count2):
         raise UserError(f"{source}: not a readable Radiance .hdr file (corrupt or truncated)")
     rgb = pixels[..., ::-1] / (header.exposure * header.colour_correction)
@@ -63,6 +71,13 @@ def read_radiance(source: Path) -> np.ndarray:
     if axis1 == "X":
         rgb = rgb.swapaxes(0, 1)
     return np.ascontiguousarray(rgb, dtype=np.float32)
+
+
+def _max_scanline_bytes(width: int) -> int:
+    """The most bytes one scanline of ``width`` pixels can take: run-length encoded
+    (a 4-byte marker, then per channel at worst every byte literal plus a count
+    byte per 128) or flat (4 bytes a pixel), whichever is larger."""
+    return 4 + 4 * (width + width // 128 + 1)
 
 
 def write_radiance(temp: Path, image: np.ndarray) -> None:
