@@ -14,7 +14,7 @@ import OpenEXR
 
 from ahdr_nodes.core.atomic import atomic_output
 from ahdr_nodes.core.errors import UserError
-from ahdr_nodes.core.native_output import complaint, native_output
+from ahdr_nodes.hdr.io.native_output import complaint, native_output
 from ahdr_nodes.hdr.io.pixel_limit import check_pixels
 from ahdr_nodes.hdr.io.radiance import read_radiance, write_radiance
 

@@ -22,8 +22,8 @@ from PIL import Image, TiffImagePlugin, UnidentifiedImageError
 
 from ahdr_nodes.core.atomic import atomic_output
 from ahdr_nodes.core.errors import UserError
-from ahdr_nodes.core.native_output import complaint, native_output
 from ahdr_nodes.hdr.io.exif import ORIENTATION_TAG, ExifUnreadable, read_exif
+from ahdr_nodes.hdr.io.native_output import complaint, native_output
 from ahdr_nodes.hdr.io.pixel_limit import check_pixels
 
 LDR_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from ahdr_nodes.core.errors import UserError
+from ahdr_nodes import UserError
 
 MAX_PIXELS_ENV = "AHDR_MAX_PIXELS"
 # 100 megapixels: above the largest camera sensors in common use, about 1.2 GB as

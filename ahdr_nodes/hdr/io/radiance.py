@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from ahdr_nodes.core.errors import UserError
-from ahdr_nodes.core.native_output import native_output
+from ahdr_nodes.hdr.io.native_output import native_output
 from ahdr_nodes.hdr.io.pixel_limit import check_pixels
 
 RGBE_FORMAT = "32-bit_rle_rgbe"
