@@ -20,6 +20,8 @@ def test_every_package_folder_is_listed():
     }
     assert folders <= listed, f"add to pyproject packages: {sorted(folders - listed)}"
     assert config["package-dir"]["ahdr_kernels"] == "kernels"
+    # data-only folders are packages too, or setuptools warns on every install
+    assert set(config["package-data"]) <= listed
 
 
 def test_bundled_graphs_are_found():

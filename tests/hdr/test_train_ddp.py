@@ -8,8 +8,11 @@ import json
 import subprocess
 import sys
 
+import pytest
 import torch
 from safetensors.torch import load_file
+
+pytestmark = pytest.mark.slow  # two torchrun processes plus a reference run
 
 ARGS = [
     "train", "--data", "bundled", "--steps", "3", "--batch", "4", "--crop", "16",
