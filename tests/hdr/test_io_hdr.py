@@ -1,7 +1,5 @@
 """EXR and Radiance round trips, and refusals of bad HDR files."""
 
-from pathlib import Path
-
 import numpy as np
 import OpenEXR
 import pytest
@@ -9,10 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ahdr_nodes.core.errors import UserError
+from ahdr_nodes.hdr.data.sources import bundled_hdri_files
 from ahdr_nodes.hdr.io import EXR_COMPRESSIONS, read_hdr, write_hdr
 
 LOSSLESS = ["none", "rle", "zips", "zip", "piz"]
-SHARED_EXR = sorted(Path("/work/shared/data/hdri").glob("*.exr"))
 
 
 def radiance(seed: int, shape=(9, 13, 3), peak=1000.0) -> np.ndarray:
@@ -85,9 +83,9 @@ def test_channel_order_is_rgb_for_both_formats(tmp_path):
         assert back[..., 0].min() == 4.0 and back[..., 1:].max() == 0.0
 
 
-@pytest.mark.skipif(not SHARED_EXR, reason="shared HDRI folder not present")
-def test_reads_a_real_panorama():
-    image = read_hdr(SHARED_EXR[0])
+@pytest.mark.parametrize("path", bundled_hdri_files(), ids=lambda path: path.name)
+def test_reads_a_real_panorama(path):
+    image = read_hdr(path)
     assert image.ndim == 3 and image.shape[2] == 3 and image.dtype == np.float32
     assert np.isfinite(image).all() and image.max() > 1.0
 
