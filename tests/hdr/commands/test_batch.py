@@ -20,9 +20,9 @@ from ahdr_nodes.hdr.data.sources import bundled_hdri_files, load_sources
 from ahdr_nodes.hdr.data.synth import SynthConfig, example_rng, synthesise_example
 from ahdr_nodes.hdr.io import read_hdr, read_ldr, write_ldr
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DEBEVEC = ROOT / "graphs" / "debevec.yaml"
-KILL_GRAPH = Path(__file__).resolve().parent / "graphs" / "debevec_kill_worker.yaml"
+KILL_GRAPH = Path(__file__).resolve().parents[1] / "graphs" / "debevec_kill_worker.yaml"
 SMALL = SynthConfig(size=(48, 64))
 GOOD = ("001", "003", "004")
 CORRUPT = "002"
