@@ -128,7 +128,9 @@ def _refuse_existing(target: Path, overwrite: bool) -> None:
     if target.is_dir():
         raise UserError(f"{target}: is a folder, not a file name")
     if target.exists() and not overwrite:
-        raise UserError(f"{target}: already exists (set overwrite: true to replace it)")
+        raise UserError(
+            f"{target}: already exists (--overwrite, or overwrite: true in a graph, replaces it)"
+        )
 
 
 def _reason(error: OSError) -> str:

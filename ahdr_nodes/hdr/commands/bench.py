@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 
 import click
 import torch
 
-from ahdr_nodes import UserError, atomic_output
+from ahdr_nodes import UserError
+from ahdr_nodes.hdr.commands.report_file import check_report, write_report
 
 DTYPE_CHOICES = ("auto", "float32", "bfloat16", "float16")
 
 
 def _device(choice: str) -> torch.device:
-    from ahdr_nodes.hdr.nodes.network import pick_device
+    from ahdr_nodes.hdr.nodes.device import pick_device
 
     return pick_device(choice)
 
@@ -43,13 +43,6 @@ def _impls(text: str) -> list[str]:
     if unknown or not impls:
         raise UserError(f"--impl {text!r}: choose from {', '.join(IMPLS)}")
     return impls
-
-
-def _write_json(path: Path | None, payload: object) -> None:
-    if path is None:
-        return
-    with atomic_output(path, overwrite=True) as temp:
-        temp.write_text(json.dumps(payload, indent=2))
 
 
 def _options(command):  # type: ignore[no-untyped-def]
@@ -82,6 +75,7 @@ def _options(command):  # type: ignore[no-untyped-def]
                 type=click.Path(path_type=Path),
                 help="Also write the rows and the environment as JSON.",
             ),
+            click.option("--overwrite", is_flag=True, help="Replace an existing --json file."),
         ]
     ):
         command = option(command)
@@ -89,10 +83,17 @@ def _options(command):  # type: ignore[no-untyped-def]
 
 
 def _report(
-    kind: str, size: str, dtype: str, impls: str, device: str, json_path: Path | None
+    kind: str,
+    size: str,
+    dtype: str,
+    impls: str,
+    device: str,
+    json_path: Path | None,
+    overwrite: bool,
 ) -> None:
     from ahdr_kernels import bench
 
+    check_report(json_path, overwrite)
     target = _device(device)
     chosen = _dtype(dtype, target)
     height, width = _size(size)
@@ -111,23 +112,26 @@ def _report(
             target,
         )
     click.echo(bench.format_table(rows))
-    _write_json(
-        json_path, {"environment": bench.environment(target), "rows": [asdict(row) for row in rows]}
-    )
+    payload = {"environment": bench.environment(target), "rows": [asdict(row) for row in rows]}
+    write_report(json_path, payload, overwrite)
 
 
 @click.command(name="drdb")
 @_options
-def bench_drdb(size: str, dtype: str, impls: str, device: str, json_path: Path | None) -> None:
+def bench_drdb(
+    size: str, dtype: str, impls: str, device: str, json_path: Path | None, overwrite: bool
+) -> None:
     """One dilated residual dense block: fused Triton vs eager vs torch.compile."""
-    _report("drdb", size, dtype, impls, device, json_path)
+    _report("drdb", size, dtype, impls, device, json_path, overwrite)
 
 
 @click.command(name="model")
 @_options
-def bench_model(size: str, dtype: str, impls: str, device: str, json_path: Path | None) -> None:
+def bench_model(
+    size: str, dtype: str, impls: str, device: str, json_path: Path | None, overwrite: bool
+) -> None:
     """The full AHDRNet forward (random weights) per DRDB implementation."""
-    _report("model", size, dtype, impls, device, json_path)
+    _report("model", size, dtype, impls, device, json_path, overwrite)
 
 
 @click.command(name="pipeline")
@@ -146,13 +150,17 @@ def bench_model(size: str, dtype: str, impls: str, device: str, json_path: Path 
     help="Node activation budget (large enough that nothing tiles).",
 )
 @click.option("--json", "json_path", type=click.Path(path_type=Path))
-def bench_pipeline(size: str, layouts: str, memory_mb: float, json_path: Path | None) -> None:
+@click.option("--overwrite", is_flag=True, help="Replace an existing --json file.")
+def bench_pipeline(
+    size: str, layouts: str, memory_mb: float, json_path: Path | None, overwrite: bool
+) -> None:
     """The node graph (Attention -> Merge) vs a bare AHDRNet forward, CPU float32.
 
     Each variant runs in its own process for an honest peak memory.
     """
     from ahdr_nodes.hdr.bench_pipeline import run_isolated
 
+    check_report(json_path, overwrite)
     height, width = _size(size)
     results = []
     for layout in [part.strip() for part in layouts.split(",") if part.strip()]:
@@ -167,7 +175,7 @@ def bench_pipeline(size: str, layouts: str, memory_mb: float, json_path: Path | 
             f"(peak {graph.peak_rss_mib:.0f} MiB), graph/bare "
             f"{graph.seconds / bare.seconds:.3f}"
         )
-    _write_json(json_path, [asdict(result) for result in results])
+    write_report(json_path, [asdict(result) for result in results], overwrite)
 
 
 @click.command(name="synth")

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 from tqdm import tqdm
 
-from ahdr_nodes import atomic_output, resolve_graph_path
+from ahdr_nodes import resolve_graph_path
+from ahdr_nodes.hdr.commands.report_file import check_report, write_report
+from ahdr_nodes.hdr.data.kalantari import list_scenes
 from ahdr_nodes.hdr.evaluate import evaluate, format_report, report_json, summarise
 
 
@@ -23,6 +24,7 @@ from ahdr_nodes.hdr.evaluate import evaluate, format_report, report_json, summar
     help="A graph file or bundled graph name (debevec, reference_only, ...). Repeatable.",
 )
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Also write a report.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing --json report.")
 @click.option("--limit", type=click.IntRange(min=1), help="Only the first N scenes (by name).")
 @click.option(
     "--sheets",
@@ -33,6 +35,7 @@ def eval_command(
     data_dir: Path,
     graphs: tuple[str, ...],
     json_path: Path | None,
+    overwrite: bool,
     limit: int | None,
     sheets: Path | None,
 ) -> None:
@@ -46,6 +49,8 @@ def eval_command(
     static/dynamic, tone-curve family, EV spacing, bit depth or JPEG.
     """
     resolved = {name: resolve_graph_path(name) for name in dict.fromkeys(graphs)}
+    scene_files = [path for folder in list_scenes(data_dir) for path in folder.iterdir()]
+    check_report(json_path, overwrite, [*scene_files, *resolved.values()])
     bar = tqdm(unit="run", desc="eval", disable=not sys.stderr.isatty())
 
     def progress(done: int, total: int) -> None:
@@ -59,6 +64,4 @@ def eval_command(
     summaries = summarise(scores)
     click.echo(format_report(scores, summaries))
     if json_path is not None:
-        report = report_json(data_dir, resolved, scores, summaries)
-        with atomic_output(json_path, overwrite=True) as temp:
-            temp.write_text(json.dumps(report, indent=2) + "\n")
+        write_report(json_path, report_json(data_dir, resolved, scores, summaries), overwrite)

@@ -14,18 +14,22 @@ from __future__ import annotations
 
 import pickle
 import re
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
 import torch
 from torch import Tensor
 
-from ahdr_nodes import UserError
+from ahdr_nodes import UserError, check_not_input, check_writable
 from ahdr_nodes.hdr.model.ahdrnet import AHDRNet
 from ahdr_nodes.hdr.model.config import AHDRNetConfig
-from ahdr_nodes.hdr.model.weights import write_weights
+from ahdr_nodes.hdr.model.weights import check_weights_name, write_weights
 
 UNUSED_LAYERS = ("attConv1.", "attConv3.")
+# How torch.load(weights_only=True) says it met a Python object it will not build
+# (a class or function the pickle names), as opposed to bytes that are no pickle.
+_CODE_REFUSALS = ("was not an allowed global", "Unsupported global")
 LAYER_NAMES = {
     "conv1": "attention.encode",
     "att11": "attention.attention1.conv1",
@@ -43,8 +47,16 @@ BLOCK_FUSION = re.compile(r"RDB(\d+)\.conv_1x1")
 
 
 def import_official(pt_path: str | Path, out_path: str | Path, overwrite: bool = False) -> None:
-    """Convert the official checkpoint ``pt_path`` into our weights file ``out_path``."""
+    """Convert the official checkpoint ``pt_path`` into our weights file ``out_path``.
+
+    The output is checked first (never the checkpoint itself, not an existing
+    file unless ``overwrite``, a folder that can be written), so that a doomed
+    write is refused before the conversion.
+    """
     pt_path = Path(pt_path)
+    check_weights_name(out_path)
+    check_not_input(out_path, [pt_path])
+    check_writable(out_path, overwrite)
     official = _load_state_dict(pt_path)
     write_weights(convert_official(official, str(pt_path)), AHDRNetConfig(), out_path, overwrite)
 
@@ -87,14 +99,22 @@ def _load_state_dict(path: Path) -> Mapping[str, Tensor]:
     if not path.is_file():
         raise UserError(f"checkpoint not found: {path}")
     try:
-        loaded = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, OSError, EOFError) as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise UserError(f"{path}: not a loadable PyTorch state dict ({reason})") from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's advice to load unsafely
+            loaded = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # the unpickler on hostile bytes may raise anything
+        if isinstance(error, pickle.UnpicklingError) and any(
+            refusal in str(error) for refusal in _CODE_REFUSALS
+        ):
+            raise UserError(
+                f"{path}: holds Python objects besides tensors; refused, since loading them "
+                "could run code"
+            ) from None
+        raise UserError(f"{path}: not a PyTorch checkpoint (corrupt or another format)") from None
     if isinstance(loaded, Mapping) and isinstance(loaded.get("state_dict"), Mapping):
         loaded = loaded["state_dict"]
     if not isinstance(loaded, Mapping) or not all(
-        isinstance(value, Tensor) for value in loaded.values()
+        isinstance(key, str) and isinstance(value, Tensor) for key, value in loaded.items()
     ):
         raise UserError(f"{path}: expected a state dict of tensors (official AHDRNet checkpoint)")
     return loaded

@@ -24,6 +24,7 @@ from ahdr_nodes.hdr.model.config import AHDRNetConfig
 
 BUILTIN_PATH = Path(__file__).resolve().parent.parent / "assets" / "ahdrnet.safetensors"
 CONFIG_KEY = "ahdrnet_config"
+WEIGHTS_SUFFIX = ".safetensors"
 RANDOM_SEED = 0
 T = TypeVar("T")
 
@@ -145,9 +146,16 @@ def write_weights(
     state: Mapping[str, Tensor], config: AHDRNetConfig, path: str | Path, overwrite: bool = False
 ) -> None:
     """Write a full AHDRNet state dict with its config metadata atomically."""
+    check_weights_name(path)
     tensors = {name: tensor.detach().contiguous().cpu() for name, tensor in state.items()}
     with atomic_output(path, overwrite) as temp:
         save_file(tensors, str(temp), metadata={CONFIG_KEY: config.to_json()})
+
+
+def check_weights_name(path: str | Path) -> None:
+    """Only a ``.safetensors`` name: a ``.pt`` name would promise a pickle."""
+    if Path(path).suffix != WEIGHTS_SUFFIX:
+        raise UserError(f"{path}: weights are written as safetensors; end the name in .safetensors")
 
 
 def _check_names_and_shapes(

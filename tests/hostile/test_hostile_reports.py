@@ -1,0 +1,104 @@
+"""Class 2 beyond images: reports (eval and bench --json) and weights follow the same
+rule as images: no existing file replaced without --overwrite, never an input, checked
+before the work; and class 10 for checkpoints: one line, never advice to load unsafely."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from hostile_support import assert_refused, snapshot
+
+
+@pytest.fixture
+def scenes(ahdr, tmp_path: Path) -> Path:
+    """One small synthetic Kalantari scene in tmp_path/scenes."""
+    out = tmp_path / "scenes"
+    args = ["data", "synth", "bundled", str(out), "--scenes", "1", "--seed", "5"]
+    result = ahdr(*args, "--size", "64x48")
+    assert result.code == 0, result.err
+    return out
+
+
+@pytest.mark.parametrize(
+    ("report", "flags", "culprit"),
+    [
+        ("old.json", (), "old.json: already exists (--overwrite"),
+        ("scenes/001/synthetic.json", ("--overwrite",), "synthetic.json: is an input of this run"),
+        ("scenes/001/exposure.txt", ("--overwrite",), "--json"),
+    ],
+)
+def test_an_eval_report_never_replaces_a_file_or_an_input(
+    ahdr, tmp_path: Path, scenes: Path, report: str, flags: tuple[str, ...], culprit: str
+) -> None:
+    (tmp_path / "old.json").write_text("{}\n")
+    before = snapshot(tmp_path)
+    json_path = str(tmp_path / report)
+    result = ahdr("eval", str(scenes), "--graph", "debevec", "--json", json_path, *flags)
+    assert_refused(result.code, result.err, culprit)
+    assert result.out == ""  # refused before any scene was evaluated
+    assert snapshot(tmp_path) == before
+
+
+def test_an_eval_report_replaces_a_file_only_with_overwrite(
+    ahdr, tmp_path: Path, scenes: Path
+) -> None:
+    report = tmp_path / "old.json"
+    report.write_text("{}\n")
+    result = ahdr("eval", str(scenes), "--graph", "debevec", "--json", str(report), "--overwrite")
+    assert result.code == 0, result.err
+    assert '"scenes"' in report.read_text()
+
+
+def test_a_bench_report_is_checked_before_the_benchmark(ahdr, tmp_path: Path) -> None:
+    report = tmp_path / "bench.json"
+    report.write_text("keep\n")
+    before = snapshot(tmp_path)
+    result = ahdr("bench", "pipeline", "--size", "32x32", "--json", str(report))
+    assert_refused(result.code, result.err, "bench.json: already exists")
+    assert snapshot(tmp_path) == before
+
+
+def test_weights_are_never_written_under_a_pickle_name_or_onto_the_checkpoint(
+    ahdr, tmp_path: Path
+) -> None:
+    checkpoint = tmp_path / "official.pt"
+    torch.save({"conv1.weight": torch.zeros(1)}, checkpoint)
+    before = snapshot(tmp_path)
+    result = ahdr("weights", "import", str(checkpoint), "-o", str(tmp_path / "w.pt"))
+    assert_refused(result.code, result.err, "w.pt: weights are written as safetensors")
+    args = ("weights", "import", str(checkpoint), "-o", str(checkpoint), "--overwrite")
+    result = ahdr(*args)
+    assert_refused(result.code, result.err, "official.pt: weights are written as safetensors")
+    assert snapshot(tmp_path) == before
+
+
+class _Payload:
+    def __reduce__(self):  # noqa: ANN204 - a pickle that would call print
+        return (print, ("ran",))
+
+
+@pytest.mark.parametrize(
+    ("content", "culprit"),
+    [
+        (b"not a checkpoint at all\n", "not a PyTorch checkpoint"),
+        ("pickle", "holds Python objects besides tensors; refused"),
+        ("int keys", "expected a state dict of tensors"),
+    ],
+)
+def test_a_hostile_checkpoint_is_refused_in_one_line_without_unsafe_advice(
+    ahdr_fd, tmp_path: Path, content: bytes | str, culprit: str
+) -> None:
+    checkpoint = tmp_path / "c.pt"
+    if content == "pickle":
+        torch.save({"x": _Payload()}, checkpoint)
+    elif content == "int keys":
+        torch.save({1: torch.zeros(1)}, checkpoint)
+    else:
+        checkpoint.write_bytes(content)
+    before = snapshot(tmp_path)
+    result = ahdr_fd("weights", "import", str(checkpoint), "-o", str(tmp_path / "w.safetensors"))
+    assert_refused(result.code, result.err, f"{checkpoint}: {culprit}")
+    assert "weights_only" not in result.err and "ran" not in result.out
+    assert snapshot(tmp_path) == before
