@@ -17,14 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
-from ahdr_kernels.drdb import (
-    drdb_forward_triton,
-    drdb_reference,
-    pack_drdb,
-    random_drdb_weights,
-    triton_available,
-)
+from ahdr_kernels.drdb import drdb_forward_triton, pack_drdb
 from ahdr_kernels.launch import INTERPRETING, TileConfig
+from ahdr_kernels.reference import drdb_reference, random_drdb_weights
+from ahdr_kernels.support import triton_available
 from torch import Tensor, nn
 
 IMPLS = ("eager", "eager-channels-last", "compile", "compile-cudagraphs", "triton")

@@ -1,55 +1,22 @@
-"""A whole Dilated Residual Dense Block: eager reference and the fused Triton path.
+"""Whole Dilated Residual Dense Blocks on the fused Triton kernels.
 
-The fused path keeps the block in one padded NHWC buffer (N, H + 4, W + 4, C_total):
-the block input fills channels [0, C0), layer k appends its 32 channels in place
-(no torch.cat copies of the growing tensor), and the 1x1 fusion conv adds the
-residual on its way out. Weights are repacked once by `pack_drdb`.
+A block lives in one padded NHWC buffer (N, H + 4, W + 4, C0 + 32 (L - 1)): the
+block input fills channels [0, C0), layers 1..L-1 append their 32 channels in
+place (no torch.cat copies of the growing tensor), and the last layer's kernel
+folds in the 1x1 fusion conv and the residual, so its own channels are never
+stored. Buffers live in a `Workspace` and are reused across calls; in a series of
+blocks each block writes its output straight into the next block's buffer and into
+the concatenation of block outputs. Weights are repacked once by `pack_drdb`.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from ahdr_kernels.launch import BORDER, TileConfig
-
-GROWTH = 32  # output channels of every DRDB layer
-
-
-def triton_available() -> bool:
-    """True when the triton package can be imported (it is an optional dependency)."""
-    return importlib.util.find_spec("triton") is not None
-
-
-def drdb_reference(
-    x: torch.Tensor,
-    layers: list[tuple[torch.Tensor, torch.Tensor]],
-    fuse_weight: torch.Tensor,
-    fuse_bias: torch.Tensor,
-) -> torch.Tensor:
-    """Eager DRDB as in AHDRNet: [conv3x3 d2 + ReLU, concat] per layer, conv1x1, + x."""
-    features = x
-    for weight, bias in layers:
-        grown = F.relu(F.conv2d(features, weight, bias, padding=2, dilation=2))
-        features = torch.cat((features, grown), dim=1)
-    return F.conv2d(features, fuse_weight, fuse_bias) + x
-
-
-def random_drdb_weights(
-    generator: torch.Generator, in_channels: int = 64, n_layers: int = 6
-) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], torch.Tensor, torch.Tensor]:
-    """Random DRDB weights scaled like Kaiming init (activations keep unit size),
-    for tests and benchmarks: (layers, fuse_weight, fuse_bias) as `pack_drdb` takes them."""
-    layers = []
-    for k in range(n_layers):
-        c_in = in_channels + GROWTH * k
-        weight = torch.randn(GROWTH, c_in, 3, 3, generator=generator) * (2 / (9 * c_in)) ** 0.5
-        layers.append((weight, torch.randn(GROWTH, generator=generator) * 0.1))
-    c_total = in_channels + GROWTH * n_layers
-    fuse_weight = torch.randn(in_channels, c_total, 1, 1, generator=generator) * c_total**-0.5
-    return layers, fuse_weight, torch.randn(in_channels, generator=generator) * 0.1
+from ahdr_kernels.reference import Layers
+from ahdr_kernels.support import GROWTH
 
 
 @dataclass(frozen=True)
@@ -71,15 +38,13 @@ class PackedDRDB:
         return self.fuse_weight.shape[1]
 
     @property
-    def total_channels(self) -> int:
-        return self.fuse_weight.shape[0]
+    def buffer_channels(self) -> int:
+        """Channels the block buffer holds: all but the last layer's."""
+        return self.fuse_weight.shape[0] - GROWTH
 
 
 def pack_drdb(
-    layers: list[tuple[torch.Tensor, torch.Tensor]],
-    fuse_weight: torch.Tensor,
-    fuse_bias: torch.Tensor,
-    dtype: torch.dtype,
+    layers: Layers, fuse_weight: torch.Tensor, fuse_bias: torch.Tensor, dtype: torch.dtype
 ) -> PackedDRDB:
     """Repack a DRDB's conv weights once for `drdb_forward_triton`.
 
@@ -115,24 +80,59 @@ def pack_drdb(
     )
 
 
-def new_block_buffer(x: torch.Tensor, packed: PackedDRDB) -> torch.Tensor:
-    """(N, H + 4, W + 4, C_total) buffer: zero border, x in channels [0, C0) of the interior.
+def interior(buf: torch.Tensor) -> torch.Tensor:
+    """The in-image pixels of a padded block buffer, (N, H, W, C)."""
+    return buf[:, BORDER:-BORDER, BORDER:-BORDER]
 
-    Only the border is cleared: the layers write every interior channel past C0.
+
+class Workspace:
+    """Block buffers kept between calls, for one stream of calls at a time.
+
+    A buffer's border is zeroed once, when it is made; the kernels write interiors
+    only, so it stays zero. Asking for another shape, dtype or device replaces them.
     """
-    batch, _, height, width = x.shape
-    buf = torch.empty(
-        (batch, height + 2 * BORDER, width + 2 * BORDER, packed.total_channels),
-        dtype=packed.dtype,
-        device=packed.fuse_weight.device,
-    )
-    buf[:, :BORDER].zero_()
-    buf[:, -BORDER:].zero_()
-    buf[:, :, :BORDER].zero_()
-    buf[:, :, -BORDER:].zero_()
-    interior = buf[:, BORDER : BORDER + height, BORDER : BORDER + width]
-    interior[..., : packed.in_channels].copy_(x.permute(0, 2, 3, 1))
-    return buf
+
+    def __init__(self) -> None:
+        self._key: tuple[object, ...] | None = None
+        self._buffers: list[torch.Tensor] = []
+
+    def buffers(self, x: torch.Tensor, packed: PackedDRDB, count: int) -> tuple[torch.Tensor, ...]:
+        """`count` buffers (N, H + 4, W + 4, packed.buffer_channels) for input x."""
+        batch, _, height, width = x.shape
+        shape = (batch, height + 2 * BORDER, width + 2 * BORDER, packed.buffer_channels)
+        key = (shape, packed.dtype, packed.fuse_weight.device)
+        if key != self._key:
+            self._key, self._buffers = key, []
+        while len(self._buffers) < count:
+            buf = torch.empty(shape, dtype=packed.dtype, device=packed.fuse_weight.device)
+            buf[:, :BORDER].zero_()
+            buf[:, -BORDER:].zero_()
+            buf[:, :, :BORDER].zero_()
+            buf[:, :, -BORDER:].zero_()
+            self._buffers.append(buf)
+        return tuple(self._buffers[:count])
+
+
+def _check_input(x: torch.Tensor, packed: PackedDRDB) -> None:
+    device = packed.fuse_weight.device
+    if x.dim() != 4 or x.shape[1] != packed.in_channels or x.device != device:
+        raise ValueError(
+            f"drdb: input {tuple(x.shape)} on {x.device}, expected "
+            f"(N, {packed.in_channels}, H, W) on {device}"
+        )
+
+
+def _run_block(
+    buf: torch.Tensor, packed: PackedDRDB, outs: tuple[torch.Tensor, ...], config: TileConfig
+) -> None:
+    # Imported here: triton is optional, and the eager reference must work without it.
+    from ahdr_kernels.drdb_last import drdb_last
+    from ahdr_kernels.drdb_layer import drdb_layer
+
+    *first, last = zip(packed.layer_weights, packed.layer_biases, strict=True)
+    for weight, bias in first:
+        drdb_layer(buf, weight, bias, config)
+    drdb_last(buf, *last, packed.fuse_weight, packed.fuse_bias, outs, config)
 
 
 def drdb_forward_triton(
@@ -140,30 +140,55 @@ def drdb_forward_triton(
     packed: PackedDRDB,
     out: torch.Tensor | None = None,
     config: TileConfig | None = None,
+    workspace: Workspace | None = None,
 ) -> torch.Tensor:
-    """DRDB forward through the fused kernels; returns (N, C0, H, W) in `packed.dtype`.
+    """One DRDB through the fused kernels; returns (N, C0, H, W) in `packed.dtype`.
 
     x: (N, C0, H, W) in any memory format and float dtype, on the weights' device.
     out: optional destination (N, C0, H, W), any strides; default is channels-last.
     config: tile and warp settings (default TileConfig()).
+    workspace: buffers to reuse between calls (default: fresh ones).
     """
-    # Imported here: triton is optional, and the eager reference must work without it.
-    from ahdr_kernels.drdb_fuse import drdb_fuse
-    from ahdr_kernels.drdb_layer import drdb_layer
-
-    device = packed.fuse_weight.device
-    if x.dim() != 4 or x.shape[1] != packed.in_channels or x.device != device:
-        raise ValueError(
-            f"drdb_forward_triton: input {tuple(x.shape)} on {x.device}, expected "
-            f"(N, {packed.in_channels}, H, W) on {device}"
-        )
-    config = config or TileConfig()
-    buf = new_block_buffer(x, packed)
-    for weight, bias in zip(packed.layer_weights, packed.layer_biases, strict=True):
-        drdb_layer(buf, weight, bias, config)
+    _check_input(x, packed)
+    (buf,) = (workspace or Workspace()).buffers(x, packed, 1)
+    interior(buf)[..., : packed.in_channels].copy_(x.permute(0, 2, 3, 1))
     if out is None:
         out = torch.empty(
-            x.shape, dtype=packed.dtype, device=device, memory_format=torch.channels_last
+            x.shape, dtype=packed.dtype, device=x.device, memory_format=torch.channels_last
         )
-    drdb_fuse(buf, packed.fuse_weight, packed.fuse_bias, out, config)
+    _run_block(buf, packed, (out,), config or TileConfig())
     return out
+
+
+def drdb_series_triton(
+    x: torch.Tensor,
+    blocks: list[PackedDRDB],
+    config: TileConfig | None = None,
+    workspace: Workspace | None = None,
+) -> torch.Tensor:
+    """DRDBs in series; returns the concatenation of their outputs (N, n C0, H, W),
+    channels-last, as the global feature fusion after them reads it.
+
+    Each block's last kernel stores its output twice: into its slice of the
+    concatenation and into the input channels of the next block's buffer.
+    """
+    if not blocks or any(b.fuse_weight.shape != blocks[0].fuse_weight.shape for b in blocks):
+        raise ValueError("drdb_series_triton: needs one or more blocks of one shape")
+    _check_input(x, blocks[0])
+    config = config or TileConfig()
+    c0 = blocks[0].in_channels
+    batch, _, height, width = x.shape
+    concat = torch.empty(
+        (batch, len(blocks) * c0, height, width),
+        dtype=blocks[0].dtype,
+        device=x.device,
+        memory_format=torch.channels_last,
+    )
+    buffers = (workspace or Workspace()).buffers(x, blocks[0], min(2, len(blocks)))
+    interior(buffers[0])[..., :c0].copy_(x.permute(0, 2, 3, 1))
+    for b, packed in enumerate(blocks):
+        outs = (concat[:, b * c0 : (b + 1) * c0],)
+        if b + 1 < len(blocks):
+            outs += (interior(buffers[(b + 1) % 2])[..., :c0].permute(0, 3, 1, 2),)
+        _run_block(buffers[b % 2], packed, outs, config)
+    return concat

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import torch
 from ahdr_kernels.bench import BenchRow, bench_drdb, bench_model, environment, format_table
-from ahdr_kernels.drdb import drdb_forward_triton, drdb_reference, pack_drdb, random_drdb_weights
+from ahdr_kernels.drdb import drdb_forward_triton, pack_drdb
 from ahdr_kernels.launch import TileConfig
+from ahdr_kernels.reference import drdb_reference, random_drdb_weights
 
 CUDA = torch.device("cuda")
 FULL_HD = (1000, 1500)  # (height, width): the Kalantari images

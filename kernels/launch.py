@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 
 import torch
+from ahdr_kernels.support import GROWTH
 
 BORDER = 2  # zero border of the block buffer: the padding of a dilation-2 3x3 conv
 
@@ -16,14 +17,15 @@ INTERPRETING = os.environ.get("TRITON_INTERPRET", "0") == "1"
 
 @dataclass(frozen=True)
 class TileConfig:
-    """Tile of output pixels per program (BLOCK_H x BLOCK_W, a power of two >= 16)
-    and the Triton launch options; explicit so a GPU script can sweep them without
-    autotuning, which needs a GPU."""
+    """Tile of output pixels per program (BLOCK_H x BLOCK_W, a power of two >= 16),
+    the widest channel chunk of the K loop and the Triton launch options; explicit so
+    a GPU script can sweep them without autotuning, which needs a GPU."""
 
     block_h: int = 8
-    block_w: int = 16
-    num_warps: int = 4
+    block_w: int = 32
+    num_warps: int = 8
     num_stages: int = 3
+    block_k: int = 64
 
     def __post_init__(self) -> None:
         pixels = self.block_h * self.block_w
@@ -32,6 +34,13 @@ class TileConfig:
                 f"TileConfig: block {self.block_h}x{self.block_w} must be powers of two "
                 "with at least 16 pixels"
             )
+        if self.block_k not in (GROWTH, 2 * GROWTH):
+            raise ValueError(f"TileConfig: block_k {self.block_k} must be 32 or 64")
+
+    def chunk(self, channels: int) -> int:
+        """Channel chunk for a K loop over `channels`: block_k where it divides them,
+        else 32, so no chunk straddles two taps."""
+        return self.block_k if channels % self.block_k == 0 else GROWTH
 
 
 def tile_grid(
@@ -46,8 +55,9 @@ def tile_grid(
 def dot_settings(dtype: torch.dtype) -> tuple[bool, str]:
     """(upcast tiles to fp32 before tl.dot, tl.dot input precision) for a buffer dtype.
 
-    The interpreter computes bf16 dots wrongly, so it gets fp32 tiles. fp32 buffers
-    use IEEE products: tf32 would break the reference tolerance.
+    The interpreter computes bf16 dots wrongly, so there only the dot operands are
+    upcast (the values, already rounded to bf16, are unchanged; everything else runs
+    as compiled). fp32 buffers use IEEE products: tf32 would break the 1e-5 tolerance.
     """
     upcast = INTERPRETING and dtype == torch.bfloat16
     precision = "ieee" if dtype == torch.float32 else "tf32"

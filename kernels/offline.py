@@ -1,0 +1,209 @@
+"""Compile the DRDB kernels for Hopper (sm_90a) without a GPU, and read what they cost.
+
+`triton.compile` runs the whole pipeline (TTIR, TTGIR, PTX, cubin) for a target
+named by hand, so registers, spills and shared memory come from the real sm_90a
+binary (cuobjdump, shipped with triton), and the loop structure from the TTGIR.
+Arguments are specialised as a launch on the GPU would see them: pointers and the
+buffer strides 16-divisible, channels-last outputs with channel stride 1.
+
+    TRITON_INTERPRET=0 python -m ahdr_kernels.offline [--jobs N] [--sweep]
+
+prints one JSON line per variant and exits 1 when any spills, uses local memory
+or needs more shared memory than an H100 block may have.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ahdr_kernels.launch import INTERPRETING, TileConfig
+from ahdr_kernels.support import GROWTH
+
+SHARED_BUDGET = 232_448  # bytes of shared memory one block may use on sm_90 (227 KiB)
+DTYPES = ("bf16", "fp16", "fp32")
+BLOCK_WIDTH = 64  # AHDRNet's DRDB: 64 channels in, 6 layers
+N_LAYERS = 6
+# The GPU script's sweep: tile shapes, warps, stages and K chunk around the default.
+SWEEP = tuple(
+    TileConfig(block_h=h, block_w=w, num_warps=warps, num_stages=stages, block_k=k)
+    for h, w in ((8, 16), (8, 32), (16, 16), (16, 32))
+    for warps in (4, 8)
+    for stages in (2, 3)
+    for k in (32, 64)
+    if h * w * k <= 16 * 32 * 64 or warps == 8
+)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One kernel specialisation: which kernel, its C_in, dtype and launch config."""
+
+    kernel: str  # "layer" (layers 1..L-1) or "last" (last layer + 1x1 + residual)
+    c_in: int
+    dtype: str
+    config: TileConfig
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What the sm_90a binary of one variant uses, and the shape of its TTGIR."""
+
+    registers: int
+    local_bytes: int  # spills and local arrays; 0 for a healthy kernel
+    stack_bytes: int
+    shared_bytes: int
+    loops: int  # scf.for
+    local_allocs: int  # shared-memory buffers (pipeline stages x operands)
+    dot_waits: int  # ttng.warp_group_dot_wait: pipeline drains
+    wgmma: int  # ttng.warp_group_dot
+    seconds: float
+
+    def problems(self) -> list[str]:
+        found = []
+        if self.local_bytes or self.stack_bytes:
+            found.append(f"local memory {self.local_bytes} B, stack {self.stack_bytes} B")
+        if self.shared_bytes > SHARED_BUDGET:
+            found.append(f"shared memory {self.shared_bytes} B > {SHARED_BUDGET} B")
+        return found
+
+
+def model_variants(configs: tuple[TileConfig, ...], dtypes: tuple[str, ...] = DTYPES):
+    """Every variant the model launches: each layer's C_in, per config and dtype."""
+    layer_inputs = [BLOCK_WIDTH + GROWTH * k for k in range(N_LAYERS)]
+    return [
+        Variant("layer" if c_in != layer_inputs[-1] else "last", c_in, dtype, config)
+        for config in configs
+        for dtype in dtypes
+        for c_in in layer_inputs
+    ]
+
+
+def _source(variant: Variant):  # -> triton.compiler.ASTSource
+    import torch
+    from ahdr_kernels.launch import dot_settings
+    from triton.compiler import ASTSource
+
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[variant.dtype]
+    _, precision = dot_settings(dtype)
+    config, dt = variant.config, f"*{variant.dtype}"
+    common = dict(
+        GROWTH_=GROWTH,
+        BLOCK_H=config.block_h,
+        BLOCK_W=config.block_w,
+        BLOCK_K=config.chunk(variant.c_in),
+        UPCAST=False,
+        INPUT_PRECISION=precision,
+    )
+    if variant.kernel == "layer":
+        from ahdr_kernels.drdb_layer import _drdb_layer_kernel as kernel
+
+        pointers = {"buf_ptr": dt, "w_ptr": dt, "b_ptr": "*fp32"}
+        constants = dict(C_IN=variant.c_in, C_TOTAL=BLOCK_WIDTH + GROWTH * (N_LAYERS - 1))
+        aligned = ("stride_h",)
+    else:
+        from ahdr_kernels.drdb_last import _drdb_last_kernel as kernel
+
+        pointers = {"buf_ptr": dt, "w_ptr": dt, "b_ptr": "*fp32", "fw_ptr": dt, "fb_ptr": "*fp32"}
+        pointers |= {"out_ptr": dt, "out2_ptr": dt}
+        constants = dict(C_IN=variant.c_in, C_OUT=BLOCK_WIDTH, HAS_OUT2=True)
+        constants |= {"out_stride_c": 1, "out2_stride_c": 1}  # channels-last outputs
+        aligned = ("stride_h", "out_stride_h", "out_stride_w", "out2_stride_h", "out2_stride_w")
+    constants |= common
+    signature = {}
+    for name in kernel.arg_names:
+        if name in constants:
+            signature[name] = "constexpr"
+        elif name in pointers:
+            signature[name] = pointers[name]
+        else:
+            signature[name] = "i64" if name.endswith("stride_n") else "i32"
+    divisible = set(pointers) | set(aligned) | {n for n in signature if n.endswith("stride_n")}
+    attrs = {
+        (kernel.arg_names.index(name),): [["tt.divisibility", 16]]
+        for name in divisible
+        if name not in constants
+    }
+    return ASTSource(kernel, signature, constexprs=constants, attrs=attrs)
+
+
+def _binary_resources(cubin: bytes) -> dict[str, int]:
+    import triton.backends.nvidia as nvidia
+
+    tool = Path(nvidia.__file__).parent / "bin" / "cuobjdump"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "kernel.cubin"
+        path.write_bytes(cubin)
+        report = subprocess.run(
+            [str(tool), "-res-usage", str(path)], capture_output=True, text=True, check=True
+        ).stdout
+    line = next(line for line in report.splitlines() if "REG:" in line)
+    return {key: int(value) for key, value in re.findall(r"(\w+):(\d+)", line)}
+
+
+def compile_variant(variant: Variant) -> Resources:
+    """Compile one variant for sm_90a and measure it."""
+    import time
+
+    import triton
+    from triton.backends.compiler import GPUTarget
+
+    start = time.perf_counter()
+    compiled = triton.compile(
+        _source(variant),
+        target=GPUTarget("cuda", 90, 32),
+        options=dict(num_warps=variant.config.num_warps, num_stages=variant.config.num_stages),
+    )
+    used = _binary_resources(compiled.asm["cubin"])
+    ttgir = compiled.asm["ttgir"]
+    return Resources(
+        registers=used["REG"],
+        local_bytes=used["LOCAL"],
+        stack_bytes=used["STACK"],
+        shared_bytes=compiled.metadata.shared + used["SHARED"],
+        loops=ttgir.count("scf.for "),
+        local_allocs=ttgir.count("ttg.local_alloc"),
+        dot_waits=ttgir.count("warp_group_dot_wait"),
+        wgmma=ttgir.count("warp_group_dot "),
+        seconds=round(time.perf_counter() - start, 2),
+    )
+
+
+def _record(variant: Variant) -> dict[str, object]:
+    try:
+        resources = compile_variant(variant)
+    except Exception as error:  # one failing variant is reported, the others still run
+        return {**asdict(variant), "error": f"{type(error).__name__}: {error}"[:2000]}
+    return {**asdict(variant), **asdict(resources), "problems": resources.problems()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ahdr_kernels.offline")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--sweep", action="store_true", help="also every config of SWEEP")
+    parser.add_argument("--dtypes", default=",".join(DTYPES))
+    args = parser.parse_args(argv)
+    if INTERPRETING:
+        print("offline: set TRITON_INTERPRET=0: the interpreter does not compile", file=sys.stderr)
+        return 2
+    configs = (TileConfig(), *SWEEP) if args.sweep else (TileConfig(),)
+    variants = model_variants(configs, tuple(args.dtypes.split(",")))
+    failed = 0
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        for record in pool.map(_record, variants):
+            failed += bool(record.get("error") or record.get("problems"))
+            print(json.dumps(record), flush=True)
+    print(f"offline: {len(variants)} variants, {failed} failed or over budget", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
