@@ -125,3 +125,21 @@ def test_lazy_commands_say_what_the_commands_say():
         assert command.name == name
         stand_in = click.Command(name, help=short_help)
         assert stand_in.get_short_help_str(200) == command.get_short_help_str(200), name
+
+
+def test_validate_loads_the_hdr_nodes_without_torch():
+    """``ahdr validate`` checks the network graphs with torch blocked: node classes
+    load torch when they run."""
+    done = python(
+        BLOCK_TORCH
+        + """
+from ahdr_nodes.cli.main import main
+for graph in ("ahdrnet_flow", "ahdrnet_attention", "debevec", "mertens"):
+    try:
+        main(["validate", graph])
+    except SystemExit as exc:
+        assert not exc.code, exc.code
+"""
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count(": ok (") == 4

@@ -32,7 +32,7 @@ from ahdr_nodes import (
     run_graph,
 )
 from ahdr_nodes.hdr.model import AHDRNet, load_weights, random_weights
-from ahdr_nodes.hdr.nodes.network import MEMORY_FORMATS
+from ahdr_nodes.hdr.nodes.device import memory_format
 from ahdr_nodes.hdr.types import LinearStack
 
 VARIANTS = ("bare", "graph")
@@ -92,13 +92,13 @@ class _BenchNodes:
 
 def measure(variant: str, height: int, width: int, layout: str, memory_mb: float) -> PipelineResult:
     """Run one variant in this process and return its time and peak RSS."""
-    memory_format = MEMORY_FORMATS[layout]
+    layout_format = memory_format(layout)
     with torch.inference_mode():
-        warm = AHDRNet().to(memory_format=memory_format).eval()
+        warm = AHDRNet().to(memory_format=layout_format).eval()
         warm(network_inputs(32, 32).unsqueeze(0))  # library start-up, not timed
         del warm
         if variant == "bare":
-            model = AHDRNet().to(memory_format=memory_format).eval()
+            model = AHDRNet().to(memory_format=layout_format).eval()
             load_weights(model, random_weights())
             inputs = network_inputs(height, width).unsqueeze(0)
             start = time.perf_counter()

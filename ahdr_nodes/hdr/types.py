@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
-from ahdr_nodes.hdr.ops.linearise import network_inputs
+if TYPE_CHECKING:  # torch loads when a network node runs, not when graphs are checked
+    import torch
 
 FULL = slice(None)
 
@@ -68,6 +68,8 @@ class LinearStack:
         Built on demand, one tile at a time: held whole beside the frames it would
         take another 1.7 GB at 24 MP.
         """
+        from ahdr_nodes.hdr.model.inputs import network_inputs
+
         return network_inputs(
             [frame[rows, cols] for frame in self.network_ldr],
             [frame[rows, cols] for frame in self.linear],

@@ -28,8 +28,8 @@ from ahdr_nodes.hdr.data.synth import (
     orient,
     synthesise_example,
 )
+from ahdr_nodes.hdr.model.inputs import network_inputs as stacked_inputs
 from ahdr_nodes.hdr.ops.linearise import DEFAULT_RESPONSE, linearise_bracket
-from ahdr_nodes.hdr.ops.linearise import network_inputs as stacked_inputs
 
 NETWORK_GAMMA = 2.2
 

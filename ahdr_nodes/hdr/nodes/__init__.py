@@ -1,10 +1,11 @@
 """The HDR plugin's nodes: load, align, linearise, AHDRNet, classical merges, tonemap, save."""
 
 from ahdr_nodes.hdr.nodes.align import FlowAlign, HomographyAlign, MTBAlign, NoAlign
+from ahdr_nodes.hdr.nodes.attention_sheet import VisualiseAttention
 from ahdr_nodes.hdr.nodes.classical import DebevecMerge, MertensFusion, ReferenceOnly
 from ahdr_nodes.hdr.nodes.linearise import Linearise
 from ahdr_nodes.hdr.nodes.load import LoadBracket, LoadScene
-from ahdr_nodes.hdr.nodes.network import Attention, Merge, VisualiseAttention
+from ahdr_nodes.hdr.nodes.network import Attention, Merge
 from ahdr_nodes.hdr.nodes.save import SaveHDR, SaveImage
 from ahdr_nodes.hdr.nodes.tonemap import Tonemap
 

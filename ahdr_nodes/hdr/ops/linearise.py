@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-import torch
 
 MID_GREY_CODE = 128
 
@@ -210,14 +209,6 @@ def linearise_bracket(
         return Linearised(linear, None, list(frames))
     linear = [response_linearise(f, t, table) for f, t in zip(frames, times, strict=True)]
     return Linearised(linear, table, canonical_frames(linear, times, gamma))
-
-
-def network_inputs(ldr: Sequence[np.ndarray], linear: Sequence[np.ndarray]) -> torch.Tensor:
-    """X_i = concat(I_i, H_i) for every frame, as one (N, 6, H, W) float32 tensor."""
-    stacked = np.stack(
-        [np.concatenate([i, h], axis=2) for i, h in zip(ldr, linear, strict=True)], axis=0
-    )
-    return torch.from_numpy(np.ascontiguousarray(stacked.transpose(0, 3, 1, 2), np.float32))
 
 
 def to_uint8(frame: np.ndarray) -> np.ndarray:

@@ -14,7 +14,9 @@ from ahdr_nodes.core.runner import run_graph
 from ahdr_nodes.hdr.bench_pipeline import random_stack
 from ahdr_nodes.hdr.io import read_hdr, read_ldr, write_ldr
 from ahdr_nodes.hdr.model import AHDRNet, load_weights, random_weights
-from ahdr_nodes.hdr.nodes.network import Attention, Merge, VisualiseAttention, load_module
+from ahdr_nodes.hdr.nodes.attention_sheet import VisualiseAttention
+from ahdr_nodes.hdr.nodes.model_cache import load_module
+from ahdr_nodes.hdr.nodes.network import Attention, Merge
 from ahdr_nodes.hdr.types import AttentionMaps, LinearStack
 
 PARAMS = {"weights": "random", "device": "cpu"}

@@ -3,7 +3,6 @@
 import cv2
 import numpy as np
 import pytest
-import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,7 +13,6 @@ from ahdr_nodes.hdr.ops.linearise import (
     gamma_linearise,
     gamma_response,
     linearise_bracket,
-    network_inputs,
     response_linearise,
 )
 
@@ -63,16 +61,6 @@ def test_calibration_recovers_a_gamma_camera_on_its_scale():
     np.testing.assert_allclose(curve[128], expected[128], rtol=1e-6)
     # mid-range codes, where every exposure contributes samples
     np.testing.assert_allclose(curve[32:240], expected[32:240], rtol=0.1)
-
-
-def test_network_inputs_are_ldr_then_linear_channels():
-    rng = np.random.default_rng(4)
-    ldr = [rng.random((5, 6, 3), dtype=np.float32) for _ in range(3)]
-    linear = [gamma_linearise(f, t) for f, t in zip(ldr, (1, 4, 16), strict=True)]
-    tensor = network_inputs(ldr, linear)
-    assert tensor.shape == (3, 6, 5, 6) and tensor.dtype == torch.float32
-    np.testing.assert_array_equal(tensor[1, :3].numpy(), ldr[1].transpose(2, 0, 1))
-    np.testing.assert_array_equal(tensor[2, 3:].numpy(), linear[2].transpose(2, 0, 1))
 
 
 @pytest.mark.parametrize("gamma", [1.0, 2.2])
