@@ -5,9 +5,8 @@
     G   = conv3x3 F->F (conv1x1 nF->F (concat(F_1, ..., F_n)))   global feature fusion
     H   = sigmoid(conv3x3 F->3 (conv3x3 F->F (G + Z_r)))         global residual, output
 
-There are no activations between the convs after the DRDBs: DESIGN.md section 3
-lists none, and the official code (GFF_1x1 -> GFF_3x3 -> + F2_ -> conv_up ->
-conv3 -> sigmoid) applies none. The DRDBs run through ``drdb_forward`` with this
+There are no activations between the convs after the DRDBs: the official code
+(GFF_1x1 -> GFF_3x3 -> + F2_ -> conv_up -> conv3 -> sigmoid) applies none. The DRDBs run through ``drdb_forward`` with this
 module's ``impl`` (eager, triton, auto).
 """
 
