@@ -10,29 +10,16 @@ import torch
 
 from ahdr_nodes import UserError
 from ahdr_nodes.hdr.commands.report_file import check_report, write_report
+from ahdr_nodes.hdr.commands.size import parse_size
+from ahdr_nodes.hdr.nodes.device import pick_device
 
 DTYPE_CHOICES = ("auto", "float32", "bfloat16", "float16")
-
-
-def _device(choice: str) -> torch.device:
-    from ahdr_nodes.hdr.nodes.device import pick_device
-
-    return pick_device(choice)
 
 
 def _dtype(choice: str, device: torch.device) -> torch.dtype:
     if choice == "auto":
         return torch.bfloat16 if device.type == "cuda" else torch.float32
     return getattr(torch, choice)
-
-
-def _size(text: str) -> tuple[int, int]:
-    from ahdr_kernels.bench import parse_size
-
-    try:
-        return parse_size(text)
-    except ValueError as exc:
-        raise UserError(f"--size: {exc}") from None
 
 
 def _impls(text: str) -> list[str]:
@@ -94,9 +81,9 @@ def _report(
     from ahdr_kernels import bench
 
     check_report(json_path, overwrite)
-    target = _device(device)
+    target = pick_device(device)
     chosen = _dtype(dtype, target)
-    height, width = _size(size)
+    height, width = parse_size(size)
     if kind == "drdb":
         rows = bench.bench_drdb((height, width), chosen, _impls(impls), target)
     else:
@@ -161,7 +148,7 @@ def bench_pipeline(
     from ahdr_nodes.hdr.bench_pipeline import run_isolated
 
     check_report(json_path, overwrite)
-    height, width = _size(size)
+    height, width = parse_size(size)
     results = []
     for layout in [part.strip() for part in layouts.split(",") if part.strip()]:
         if layout not in ("nchw", "nhwc"):
@@ -203,7 +190,7 @@ def bench_synth(size: str, examples: int, worker_counts: str, data: str) -> None
     from ahdr_nodes.hdr.data.synth import SynthConfig
     from ahdr_nodes.hdr.data.torch_dataset import SyntheticBracketDataset
 
-    height, width = _size(size)
+    height, width = parse_size(size)
     cv2.setNumThreads(1)  # before workers start: one OpenCV thread each (see the dataset)
     dataset = SyntheticBracketDataset(
         load_sources(source_files(data, "all")), examples, 0, SynthConfig(size=(height, width))

@@ -15,20 +15,13 @@ import click
 from tqdm import tqdm
 
 from ahdr_nodes import UserError
+from ahdr_nodes.hdr.commands.size import parse_size
 from ahdr_nodes.hdr.data.kalantari import SYNTHETIC_FILE, synthesise_dataset
 from ahdr_nodes.hdr.data.sources import bundled_hdri_files, find_hdr_files, split_train_validation
 from ahdr_nodes.hdr.data.synth import SynthConfig
 
 BUNDLED = "bundled"
 SPLITS = ("all", "train", "validation")
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """``WxH`` (e.g. 512x256) as (height, width), the order SynthConfig takes."""
-    width, sep, height = text.lower().partition("x")
-    if not (sep and width.isdigit() and height.isdigit()):
-        raise UserError(f"--size {text!r}: expected WIDTHxHEIGHT, e.g. 256x256")
-    return int(height), int(width)
 
 
 def source_files(src: str, split: str) -> list[Path]:

@@ -6,15 +6,8 @@ from pathlib import Path
 
 import click
 
-from ahdr_nodes import UserError
+from ahdr_nodes.hdr.commands.size import parse_size
 from ahdr_nodes.hdr.demo import run_demo
-
-
-def _size(text: str) -> tuple[int, int]:
-    width, sep, height = text.lower().partition("x")
-    if not (sep and width.isdigit() and height.isdigit()) or min(int(width), int(height)) < 32:
-        raise UserError(f"--size {text!r}: expected WIDTHxHEIGHT, each at least 32")
-    return int(height), int(width)
 
 
 @click.command()
@@ -37,7 +30,7 @@ def _size(text: str) -> tuple[int, int]:
 def demo(out_dir: Path, weights: str, seed: int, size: str) -> None:
     """Merge a synthetic bracket with moving objects (made from a bundled CC0 HDR
     photo) with AHDRNet and the baselines; print PSNR against the ground truth."""
-    results = run_demo(out_dir, weights, seed, _size(size), click.echo)
+    results = run_demo(out_dir, weights, seed, parse_size(size, minimum=32), click.echo)
     click.echo(f"{'method':<14} {'PSNR-mu':>8} {'PSNR-L':>8} {'SSIM-mu':>8}  output")
     for r in results:
         click.echo(

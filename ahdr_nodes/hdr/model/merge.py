@@ -6,8 +6,9 @@
     H   = sigmoid(conv3x3 F->3 (conv3x3 F->F (G + Z_r)))         global residual, output
 
 There are no activations between the convs after the DRDBs: the official code
-(GFF_1x1 -> GFF_3x3 -> + F2_ -> conv_up -> conv3 -> sigmoid) applies none. The DRDBs run through ``drdb_forward`` with this
-module's ``impl`` (eager, triton, auto).
+(GFF_1x1 -> GFF_3x3 -> + F2_ -> conv_up -> conv3 -> sigmoid) applies none. The
+DRDBs run through ``drdb_forward`` with this module's ``impl`` (eager, triton,
+auto).
 """
 
 from __future__ import annotations

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ahdr_nodes import UserError
 from ahdr_nodes.graphs import bundled_graph
-from ahdr_nodes.hdr.commands.data import parse_size
+from ahdr_nodes.hdr.commands.size import parse_size
 from ahdr_nodes.hdr.data.kalantari import list_scenes, read_scene
 from ahdr_nodes.hdr.data.sources import bundled_hdri_files, split_train_validation
 from ahdr_nodes.hdr.evaluate import Score, summarise
@@ -151,6 +152,15 @@ def test_synth_refuses_a_malformed_size(tmp_path, ahdr, size):
 @given(st.integers(1, 10_000), st.integers(1, 10_000), st.sampled_from(["x", "X"]))
 def test_parse_size_reads_width_then_height(width, height, sep):
     assert parse_size(f"{width}{sep}{height}") == (height, width)
+
+
+@pytest.mark.parametrize(
+    ("text", "minimum", "culprit"),
+    [("big", 1, "expected WIDTHxHEIGHT"), ("0x4", 1, "'0x4'"), ("64x31", 32, "at least 32")],
+)
+def test_parse_size_refuses_what_is_not_a_size(text, minimum, culprit):
+    with pytest.raises(UserError, match=culprit):
+        parse_size(text, minimum)
 
 
 def test_eval_scores_match_the_metrics_on_the_reference_frame(tmp_path, ahdr, scenes):
