@@ -32,10 +32,10 @@ from ahdr_nodes import (
     load_graph,
     prepare,
 )
-from ahdr_nodes.hdr.data.kalantari import EXPOSURE_FILE, Scene, list_scenes, read_scene
+from ahdr_nodes.hdr.data.kalantari import Scene, list_scenes, read_scene
 from ahdr_nodes.hdr.io.ldr_files import write_ldr
 from ahdr_nodes.hdr.metrics import psnr_l, psnr_mu, ssim_mu
-from ahdr_nodes.hdr.nodes.load import scene_frame_paths
+from ahdr_nodes.hdr.scene_folder import EXPOSURE_FILE, scene_frame_paths
 from ahdr_nodes.hdr.sheet import contact_sheet
 from ahdr_nodes.hdr.types import HDRImage
 

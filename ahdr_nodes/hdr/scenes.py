@@ -20,6 +20,7 @@ from PIL import Image, UnidentifiedImageError
 
 from ahdr_nodes import UserError, load_yaml, shown
 from ahdr_nodes.hdr.io.ldr_files import LDR_SUFFIXES
+from ahdr_nodes.hdr.scene_folder import EXPOSURE_FILE
 
 EXIF_IFD = 0x8769
 DATETIME_ORIGINAL_TAG = 0x9003
@@ -124,7 +125,7 @@ def scene_from_folder(folder: Path, pattern: str = DEFAULT_PATTERN) -> BracketFi
     frames = _frames_in(folder, pattern)
     if not frames:
         raise UserError(f"{folder}: no frames matching {pattern!r} in the scene folder")
-    exposure = folder / "exposure.txt"
+    exposure = folder / EXPOSURE_FILE
     return BracketFiles(folder.name, frames, exposure_file=exposure if exposure.is_file() else None)
 
 

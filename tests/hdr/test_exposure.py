@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from PIL import Image, TiffImagePlugin
 
 from ahdr_nodes.core.errors import UserError
+from ahdr_nodes.hdr.bracket import load_bracket
 from ahdr_nodes.hdr.exposure import read_exposure_file, resolve_exposures
 from ahdr_nodes.hdr.io.exif import EXIF_IFD, EXPOSURE_TIME_TAG, F_NUMBER_TAG, ISO_TAG
-from ahdr_nodes.hdr.nodes.load import load_bracket
 
 
 def jpeg_with_exif(path, exposure_time=None, f_number=None, iso=None):

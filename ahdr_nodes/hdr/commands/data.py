@@ -16,9 +16,10 @@ from tqdm import tqdm
 
 from ahdr_nodes import UserError
 from ahdr_nodes.hdr.commands.size import parse_size
-from ahdr_nodes.hdr.data.kalantari import SYNTHETIC_FILE, synthesise_dataset
+from ahdr_nodes.hdr.data.kalantari import synthesise_dataset
 from ahdr_nodes.hdr.data.sources import bundled_hdri_files, find_hdr_files, split_train_validation
 from ahdr_nodes.hdr.data.synth import SynthConfig
+from ahdr_nodes.hdr.scene_folder import SYNTHETIC_FILE
 
 BUNDLED = "bundled"
 SPLITS = ("all", "train", "validation")

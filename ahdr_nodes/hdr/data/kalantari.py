@@ -1,8 +1,6 @@
-"""Scene folders in the layout of the Kalantari and Ramamoorthi (2017) dataset.
+"""Datasets of scene folders in the Kalantari and Ramamoorthi (2017) layout
+(hdr/scene_folder.py): listing, reading and writing them.
 
-A scene folder holds the LDR frames as 16-bit ``.tif`` files (file-name order is
-the order of the lines of ``exposure.txt``), ``exposure.txt`` with one EV (stops)
-per line, and, for scenes with ground truth, ``HDRImg.hdr`` (Radiance RGBE).
 Synthetic scenes add ``synthetic.json`` with what the synthesiser drew, among it
 whether anything moves, so evaluations can report static and dynamic scenes
 apart. Reading normalises exposure times so that the shortest is 1.
@@ -31,15 +29,15 @@ from ahdr_nodes.hdr.data.synth import (
     example_rng,
     synthesise_example,
 )
-from ahdr_nodes.hdr.exposure import read_exposure_file
-from ahdr_nodes.hdr.io.hdr_files import read_hdr, write_hdr
-from ahdr_nodes.hdr.io.ldr_files import read_ldr, write_ldr
+from ahdr_nodes.hdr.io.hdr_files import write_hdr
+from ahdr_nodes.hdr.io.ldr_files import write_ldr
+from ahdr_nodes.hdr.scene_folder import (
+    EXPOSURE_FILE,
+    GROUND_TRUTH_FILE,
+    SYNTHETIC_FILE,
+    read_scene_folder,
+)
 from ahdr_nodes.hdr.types import Bracket
-
-EXPOSURE_FILE = "exposure.txt"
-GROUND_TRUTH_FILE = "HDRImg.hdr"
-SYNTHETIC_FILE = "synthetic.json"
-FRAME_SUFFIXES = (".tif", ".tiff")
 
 
 @dataclass
@@ -78,43 +76,8 @@ def list_scenes(root: str | os.PathLike[str]) -> list[Path]:
 def read_scene(folder: str | os.PathLike[str]) -> Scene:
     """Read a scene folder; frames come back sorted by exposure, shortest first."""
     path = Path(folder)
-    if not path.is_dir():
-        raise UserError(f"{path}: scene folder not found")
-    frame_files = sorted(
-        p
-        for p in path.iterdir()
-        if p.suffix.lower() in FRAME_SUFFIXES and not p.name.startswith(".")
-    )
-    if len(frame_files) < 2:
-        raise UserError(f"{path}: a scene needs at least 2 .tif frames, found {len(frame_files)}")
-    evs = read_exposure_file(path / EXPOSURE_FILE)
-    if len(evs) != len(frame_files):
-        raise UserError(
-            f"{path / EXPOSURE_FILE}: {len(evs)} exposures for {len(frame_files)} .tif frames"
-        )
-    order = np.argsort(evs, kind="stable")
-    frames = [read_ldr(frame_files[i])[0] for i in order]
-    shapes = {frame.shape for frame in frames}
-    if len(shapes) != 1:
-        raise UserError(f"{path}: frames differ in size ({', '.join(map(str, sorted(shapes)))})")
-    sorted_evs = np.asarray(evs, dtype=np.float64)[order]
-    times = 2.0 ** (sorted_evs - sorted_evs[0])
-
-    ground_truth = None
-    if (path / GROUND_TRUTH_FILE).is_file():
-        ground_truth = read_hdr(path / GROUND_TRUTH_FILE)
-        if ground_truth.shape != frames[0].shape:
-            raise UserError(
-                f"{path / GROUND_TRUTH_FILE}: size {ground_truth.shape[:2]} differs from the "
-                f"frames' {frames[0].shape[:2]}"
-            )
+    bracket, ground_truth = read_scene_folder(path)
     metadata = _read_synthetic(path / SYNTHETIC_FILE)
-    bracket = Bracket(
-        frames=frames,
-        times=times,
-        reference=len(frames) // 2,
-        sources=[str(frame_files[i]) for i in order],
-    )
     dynamic = metadata.get("dynamic")
     return Scene(
         name=path.name,

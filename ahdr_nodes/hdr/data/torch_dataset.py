@@ -18,7 +18,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ahdr_nodes import UserError
-from ahdr_nodes.hdr.data.kalantari import GROUND_TRUTH_FILE, list_scenes, read_scene
+from ahdr_nodes.hdr.data.kalantari import list_scenes, read_scene
 from ahdr_nodes.hdr.data.sources import HDRSource
 from ahdr_nodes.hdr.data.synth import (
     DEFAULT_CONFIG,
@@ -30,6 +30,7 @@ from ahdr_nodes.hdr.data.synth import (
 )
 from ahdr_nodes.hdr.model.inputs import network_inputs as stacked_inputs
 from ahdr_nodes.hdr.ops.linearise import DEFAULT_RESPONSE, linearise_bracket
+from ahdr_nodes.hdr.scene_folder import GROUND_TRUTH_FILE
 
 NETWORK_GAMMA = 2.2
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -131,15 +132,15 @@ def _scene(folder, exposures, shapes=((4, 6, 3),) * 3):
 
 
 def test_broken_scenes_name_the_culprit(tmp_path):
-    with pytest.raises(UserError, match=r"exposure.txt: 2 exposures for 3 .tif frames"):
+    with pytest.raises(UserError, match=r"exposure.txt: 2 EV values for 3 frames"):
         read_scene(_scene(tmp_path / "count", "0\n2\n"))
     with pytest.raises(UserError, match=r"exposure.txt:2: 'two' is not an EV value"):
         read_scene(_scene(tmp_path / "word", "0\ntwo\n4\n"))
     with pytest.raises(UserError, match=r"exposure.txt:3: EV value nan is not finite"):
         read_scene(_scene(tmp_path / "nan", "0\n2\nnan\n"))
-    with pytest.raises(UserError, match="frames differ in size"):
+    with pytest.raises(UserError, match="IMG_0003.tif: frame is 6x5 but"):
         read_scene(_scene(tmp_path / "sizes", "0\n2\n4\n", ((4, 6, 3), (4, 6, 3), (5, 6, 3))))
-    with pytest.raises(UserError, match="at least 2 .tif frames"):
+    with pytest.raises(UserError, match="a bracket needs at least 2 frames, got 1"):
         read_scene(_scene(tmp_path / "one", "0\n", ((4, 6, 3),)))
     with pytest.raises(UserError, match="exposure.txt: exposure file not found"):
         (tmp_path / "count" / "exposure.txt").unlink()
@@ -162,3 +163,26 @@ def test_synthetic_json_must_be_an_object(tmp_path):
     (folder / "synthetic.json").write_text(json.dumps([1, 2]))
     with pytest.raises(UserError, match="synthetic.json: expected a JSON object"):
         read_scene(folder)
+
+
+def test_the_scene_reader_and_the_load_scene_node_agree(tmp_path):
+    """One reader: hidden temporaries are no frames, duplicate exposures are refused."""
+    from ahdr_nodes import NodeContext
+    from ahdr_nodes.hdr.nodes import LoadScene
+
+    def node_bracket(folder):
+        return LoadScene("scene", folder=folder).run(NodeContext("scene"))["bracket"]
+
+    scene = _scene(tmp_path / "temp", "0\n2\n4\n")
+    write_ldr(scene / ".IMG_0004.tif.tmp.tif", np.zeros((4, 6, 3), np.float32), bits=16)
+    for bracket in (read_scene(scene).bracket, node_bracket(scene)):
+        assert [Path(p).name for p in bracket.sources] == [
+            "IMG_0001.tif",
+            "IMG_0002.tif",
+            "IMG_0003.tif",
+        ]
+        np.testing.assert_array_equal(bracket.times, [1.0, 4.0, 16.0])
+    same = _scene(tmp_path / "same", "0\n2\n2\n")
+    for read in (read_scene, node_bracket):
+        with pytest.raises(UserError, match="duplicate exposure 4"):
+            read(same)
