@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 import OpenEXR
 
-from ahdr_nodes.core.atomic import atomic_output
-from ahdr_nodes.core.errors import UserError
+from ahdr_nodes import UserError, atomic_output
 from ahdr_nodes.hdr.io.native_output import complaint, native_output
 from ahdr_nodes.hdr.io.pixel_limit import check_pixels
 from ahdr_nodes.hdr.io.radiance import read_radiance, write_radiance

@@ -20,8 +20,7 @@ import cv2
 import numpy as np
 from PIL import Image, TiffImagePlugin, UnidentifiedImageError
 
-from ahdr_nodes.core.atomic import atomic_output
-from ahdr_nodes.core.errors import UserError
+from ahdr_nodes import UserError, atomic_output
 from ahdr_nodes.hdr.io.exif import ORIENTATION_TAG, ExifUnreadable, read_exif
 from ahdr_nodes.hdr.io.native_output import complaint, native_output
 from ahdr_nodes.hdr.io.pixel_limit import check_pixels

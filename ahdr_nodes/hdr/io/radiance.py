@@ -21,7 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ahdr_nodes.core.errors import UserError
+from ahdr_nodes import UserError
 from ahdr_nodes.hdr.io.native_output import native_output
 from ahdr_nodes.hdr.io.pixel_limit import check_pixels
 
