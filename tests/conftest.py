@@ -20,21 +20,29 @@ TEST_PLUGINS = Path(__file__).parent / "plugins"
 TEST_PLUGIN_MODULES = {"example": "ahdr_example_plugin", "broken": "ahdr_broken_plugin"}
 
 
-@pytest.fixture(autouse=True)
-def test_plugins(monkeypatch):
+@pytest.fixture(scope="session", autouse=True)
+def test_plugins():
     """Load the suite's plugins in-process (as llm's tests do), never from an install.
 
     ``AHDR_PLUGINS`` names their modules, so processes the tests start (batch
-    workers, ``python -m ahdr_nodes``) load them too; installed copies, if any,
-    are disabled so that each loads once.
+    workers, a Dask cluster, ``python -m ahdr_nodes``) load them too; installed
+    copies, if any, are disabled so that each loads once. Session-wide, so that
+    fixtures of any scope see it.
     """
     folders = [str(TEST_PLUGINS / name) for name in TEST_PLUGIN_MODULES]
-    for folder in folders:
-        monkeypatch.syspath_prepend(folder)
     path = os.environ.get("PYTHONPATH")
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([*folders, *([path] if path else [])]))
-    monkeypatch.setenv(plugins.EXTRA_ENV, ",".join(TEST_PLUGIN_MODULES.values()))
-    monkeypatch.setenv(plugins.DISABLE_ENV, ",".join(TEST_PLUGIN_MODULES))
+    with pytest.MonkeyPatch.context() as patch:
+        for folder in folders:
+            patch.syspath_prepend(folder)
+        patch.setenv("PYTHONPATH", os.pathsep.join([*folders, *([path] if path else [])]))
+        patch.setenv(plugins.EXTRA_ENV, ",".join(TEST_PLUGIN_MODULES.values()))
+        patch.setenv(plugins.DISABLE_ENV, ",".join(TEST_PLUGIN_MODULES))
+        yield
+
+
+@pytest.fixture(autouse=True)
+def fresh_plugins():
+    """Every test loads the plugin set afresh (a test may change the environment)."""
     plugins.use_plugins(None)
     yield
     plugins.use_plugins(None)
