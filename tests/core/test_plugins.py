@@ -193,3 +193,29 @@ def test_installed_entry_point_plugins(tmp_path):
     assert "example" not in names and "broken" in names
     every = json.loads(run_cli("plugins", "--json", env={**env, DISABLE_ENV: "all"}).stdout)
     assert [info["name"] for info in every] == ["hdr"]  # built in: never disabled
+
+
+def test_a_real_ctrl_c_while_plugins_load_stops_the_command(tmp_path):
+    """The user's Ctrl-C is not a plugin failure: the command stops with 130."""
+    import signal
+    import time
+
+    marker = tmp_path / "loading"
+    (tmp_path / "slow_to_load.py").write_text(
+        f"import pathlib, time\npathlib.Path({str(marker)!r}).touch()\ntime.sleep(60)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(tmp_path), **{EXTRA_ENV: "slow_to_load"})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ahdr_nodes", "--help"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert err.strip() == "aborted" and "Usage" not in out
