@@ -54,7 +54,7 @@ def random_stack(height: int, width: int, seed: int = 0) -> LinearStack:
     generator = np.random.default_rng(seed)
     ldr = [generator.random((height, width, 3), dtype=np.float32) for _ in TIMES]
     linear = [frame**2.2 / time for frame, time in zip(ldr, TIMES, strict=True)]
-    return LinearStack(ldr=ldr, linear=linear, times=np.array(TIMES), reference=1, network_ldr=ldr)
+    return LinearStack(ldr=ldr, linear=linear, times=np.array(TIMES), reference=1)
 
 
 def network_inputs(height: int, width: int, seed: int = 0) -> torch.Tensor:

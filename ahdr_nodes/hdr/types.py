@@ -44,16 +44,14 @@ class Bracket:
 class LinearStack:
     """A bracket taken to the linear domain, ready for a merge.
 
-    ``linear``: H_i = f^-1(I_i) / t_i per frame (HxWx3 float32). ``network_ldr``:
-    the frames I_i as the network sees them (``ldr`` itself, or re-encoded with the
-    gamma curve when a response table took them to linear).
+    ``linear``: H_i = f^-1(I_i) / t_i per frame (HxWx3 float32). ``response``: the
+    inverse camera response table used (None: the gamma curve).
     """
 
     ldr: list[np.ndarray]
     linear: list[np.ndarray]
     times: np.ndarray
     reference: int
-    network_ldr: list[np.ndarray]
     gamma: float = 2.2
     response: np.ndarray | None = None
 
@@ -65,15 +63,16 @@ class LinearStack:
     def network_inputs(self, rows: slice = FULL, cols: slice = FULL) -> torch.Tensor:
         """X_i = concat(I_i, H_i) of a region as one (N, 6, h, w) tensor.
 
-        Built on demand, one tile at a time: held whole beside the frames it would
-        take another 1.7 GB at 24 MP.
+        Built on demand, one tile at a time: held whole beside the frames, they and
+        the re-encoded frames would take another 2.6 GB at 24 MP.
         """
         from ahdr_nodes.hdr.model.inputs import network_inputs
+        from ahdr_nodes.hdr.ops.linearise import network_frames
 
-        return network_inputs(
-            [frame[rows, cols] for frame in self.network_ldr],
-            [frame[rows, cols] for frame in self.linear],
-        )
+        linear = [frame[rows, cols] for frame in self.linear]
+        ldr = [frame[rows, cols] for frame in self.ldr]
+        frames = network_frames(ldr, linear, self.times, self.response, self.gamma)
+        return network_inputs(frames, linear)
 
 
 @dataclass

@@ -36,7 +36,6 @@ class Linearise(Node):
             linear=result.linear,
             times=bracket.times,
             reference=bracket.reference,
-            network_ldr=result.network_ldr,
             gamma=self.gamma,
             response=result.response,
         )

@@ -206,9 +206,22 @@ def linearise_bracket(
         table = fit_response(frames, times).table
     if table is None:
         linear = [gamma_linearise(f, t, gamma) for f, t in zip(frames, times, strict=True)]
-        return Linearised(linear, None, list(frames))
-    linear = [response_linearise(f, t, table) for f, t in zip(frames, times, strict=True)]
-    return Linearised(linear, table, canonical_frames(linear, times, gamma))
+    else:
+        linear = [response_linearise(f, t, table) for f, t in zip(frames, times, strict=True)]
+    return Linearised(linear, table, network_frames(frames, linear, times, table, gamma))
+
+
+def network_frames(
+    frames: Sequence[np.ndarray],
+    linear: Sequence[np.ndarray],
+    times: np.ndarray,
+    table: np.ndarray | None,
+    gamma: float,
+) -> list[np.ndarray]:
+    """The frames as AHDRNet sees them: the originals when the gamma curve took them
+    to linear, else re-encoded with it (``canonical_frames``). Elementwise, so it
+    can be taken of any crop."""
+    return list(frames) if table is None else canonical_frames(linear, times, gamma)
 
 
 def to_uint8(frame: np.ndarray) -> np.ndarray:

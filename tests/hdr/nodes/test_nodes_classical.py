@@ -6,11 +6,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from ahdr_nodes.core.errors import UserError
 from ahdr_nodes.core.node import NodeContext, ParamError
 from ahdr_nodes.hdr.data.sources import bundled_hdri_files
 from ahdr_nodes.hdr.io import read_hdr, read_ldr, write_hdr, write_ldr
+from ahdr_nodes.hdr.model.inputs import network_inputs
 from ahdr_nodes.hdr.nodes import (
     NODES,
     DebevecMerge,
@@ -27,6 +29,7 @@ from ahdr_nodes.hdr.nodes import (
     SaveImage,
     Tonemap,
 )
+from ahdr_nodes.hdr.ops.linearise import linearise_bracket
 from ahdr_nodes.hdr.ops.tonemap import mu_law
 from ahdr_nodes.hdr.types import Bracket, HDRImage, LDRImage
 
@@ -215,6 +218,19 @@ def test_calibrated_linearise_feeds_debevec(tmp_path):
     assert (
         np.isfinite(hdr).all() and 0.8 < np.median(hdr / np.maximum(stack.linear[1], 1e-4)) < 1.25
     )
+
+
+@pytest.mark.parametrize("response", ["gamma", "calibrated", "fitted"])
+def test_network_inputs_of_a_region_are_the_region_of_the_whole(tmp_path, response):
+    """The stack builds the network's inputs per tile; a crop of them must equal the
+    inputs linearise_bracket gives for the whole bracket, cropped."""
+    bracket = bracket_from(tmp_path)
+    stack = Linearise("lin", response=response).run(Recorder().ctx, bracket=bracket)["stack"]
+    whole = linearise_bracket(bracket.frames, bracket.times, response)
+    expected = network_inputs(whole.network_ldr, whole.linear)
+    rows, cols = slice(3, 17), slice(5, 30)
+    assert torch.equal(stack.network_inputs(), expected)
+    assert torch.equal(stack.network_inputs(rows, cols), expected[..., rows, cols])
 
 
 @pytest.mark.parametrize("method", ["mu_law", "reinhard", "drago", "mantiuk", "exposure_gamma"])

@@ -101,7 +101,6 @@ def test_two_frame_stack_is_refused():
         linear=three.linear[:2],
         times=three.times[:2],
         reference=0,
-        network_ldr=three.network_ldr[:2],
     )
     with pytest.raises(UserError, match="exactly 3 frames"):
         Attention("a", **PARAMS).run(NodeContext("a"), two)
