@@ -3,6 +3,7 @@ memory are refused with exit 2, and nothing is written."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +61,7 @@ def test_weights_metadata_is_checked_against_the_tensors_before_building(
 ) -> None:
     # a real, small file whose metadata claims a network too big to build
     weights = tmp_path / "huge.safetensors"
-    write_weights(random_weights().tensors, AHDRNetConfig(features=100_000), weights)
+    write_weights(random_weights().tensors, AHDRNetConfig(features=1000), weights)
     before = snapshot(tmp_path)
     result = _merge(ahdr, frames, "--ev", "-2,0,2", "--weights", str(weights))
     assert_refused(result.code, result.err, f"{weights}: tensor")
@@ -75,3 +76,27 @@ def test_a_result_with_non_finite_pixels_is_not_written(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="o.exr: not written, node 'save' received 1 NaN"):
         node.run(NodeContext("save"), HDRImage(data))
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("n_blocks", 100_000), ("n_layers", 10_000), ("dilation", 10**9), ("features", 2**31)],
+)
+def test_weights_metadata_beyond_any_real_network_is_refused_at_once(
+    ahdr, tmp_path: Path, frames: list[Path], field: str, value: int
+) -> None:
+    # the fuzz found these: 100,000 blocks took minutes to build even on the meta
+    # device, 2**31 features overflowed it (exit 1), a dilation of 10**9 passed
+    weights = tmp_path / "lying.safetensors"
+    write_weights(random_weights().tensors, AHDRNetConfig(), weights)
+    data = weights.read_bytes()
+    length = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8 : 8 + length])
+    config = json.loads(header["__metadata__"]["ahdrnet_config"])
+    header["__metadata__"]["ahdrnet_config"] = json.dumps({**config, field: value})
+    text = json.dumps(header).encode()
+    weights.write_bytes(len(text).to_bytes(8, "little") + text + data[8 + length :])
+    before = snapshot(tmp_path)
+    result = _merge(ahdr, frames, "--ev", "-2,0,2", "--weights", str(weights))
+    assert_refused(result.code, result.err, f"{weights}: AHDRNet config: {field} must be at most")
+    assert snapshot(tmp_path) == before

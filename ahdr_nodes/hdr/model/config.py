@@ -12,12 +12,26 @@ import json
 import math
 from dataclasses import asdict, dataclass, fields
 
-from ahdr_nodes import UserError
+from ahdr_nodes import UserError, shown
 
 # Headroom over the counted tensors for allocator slack and library workspace.
 # Measured on CPU, tiles of 500 px and more peak at ~0.8 of the margined count;
 # tiles under ~300 px pay a fixed overhead of some tens of MB on top.
 MEMORY_MARGIN = 1.25
+
+
+# The largest value of each size a config may hold: far above the paper's network
+# (6, 64, 3, 6, 32, 2) and any ablation, low enough that a model built from a
+# hostile weights file's metadata (on the meta device, to check the shapes) is
+# built in well under a second, and that a dilation cannot pad a tile to gigabytes.
+MAX_SIZES = {
+    "in_channels": 64,
+    "features": 1024,
+    "n_blocks": 32,
+    "n_layers": 32,
+    "growth": 1024,
+    "dilation": 32,
+}
 
 
 @dataclass(frozen=True)
@@ -38,11 +52,16 @@ class AHDRNetConfig:
             if item.name == "attention":
                 if not isinstance(value, bool):
                     raise UserError(
-                        f"AHDRNet config: attention must be true or false, got {value!r}"
+                        f"AHDRNet config: attention must be true or false, got {shown(value)}"
                     )
             elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise UserError(
-                    f"AHDRNet config: {item.name} must be a positive integer, got {value!r}"
+                    f"AHDRNet config: {item.name} must be a positive integer, got {shown(value)}"
+                )
+            elif value > MAX_SIZES[item.name]:
+                raise UserError(
+                    f"AHDRNet config: {item.name} must be at most {MAX_SIZES[item.name]}, "
+                    f"got {shown(value)}"
                 )
 
     @property
@@ -111,4 +130,7 @@ class AHDRNetConfig:
         unknown = sorted(set(values) - known)
         if unknown:
             raise UserError(f"{origin}: unknown AHDRNet config field {unknown[0]!r}")
-        return cls(**values)
+        try:
+            return cls(**values)
+        except UserError as error:
+            raise UserError(f"{origin}: {error}") from None
