@@ -15,8 +15,6 @@ the small JobResult goes back.
 
 from __future__ import annotations
 
-import concurrent.futures as futures
-import multiprocessing
 import os
 import socket
 import time
@@ -181,6 +179,10 @@ def run_processes(
     to a fresh pool, up to ``max_attempts`` times. Outputs a lost job had already
     written are kept (see run_job).
     """
+    # imported here, not at the top: every ``ahdr`` command imports this module
+    import concurrent.futures as futures
+    import multiprocessing
+
     attempts = dict.fromkeys((job.name for job in jobs), 0)
     pending = list(jobs)
     context = multiprocessing.get_context("spawn")
