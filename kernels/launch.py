@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from ahdr_kernels.support import GROWTH
@@ -41,6 +41,33 @@ class TileConfig:
         """Channel chunk for a K loop over `channels`: block_k where it divides them,
         else 32, so no chunk straddles two taps."""
         return self.block_k if channels % self.block_k == 0 else GROWTH
+
+
+def last_layer_config(config: TileConfig, dtype: torch.dtype) -> TileConfig:
+    """The tile of the last layer's kernel, which holds two accumulators (32 + 64 fp32
+    columns per pixel). Above 32 pixels per warp (16 in fp32, multiplied on CUDA cores)
+    they spill registers (offline compile for sm_90a), so the tile's height is halved
+    until it fits."""
+    per_warp = 16 if dtype == torch.float32 else 32
+    block_h = config.block_h
+    while block_h > 1 and block_h * config.block_w > per_warp * config.num_warps:
+        block_h //= 2
+    return replace(config, block_h=block_h)
+
+
+# The GPU script's sweep around the default: tile shapes and warps, then stages and
+# the K chunk at the default tile. Every entry compiles for sm_90a without spills
+# (`python -m ahdr_kernels.offline --sweep`).
+SWEEP = (
+    *(
+        TileConfig(block_h=h, block_w=w, num_warps=warps)
+        for h, w in ((8, 16), (8, 32), (16, 16), (16, 32))
+        for warps in (4, 8)
+    ),
+    TileConfig(num_stages=2),
+    TileConfig(num_stages=4),
+    TileConfig(block_k=32),
+)
 
 
 def tile_grid(

@@ -25,22 +25,14 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ahdr_kernels.launch import INTERPRETING, TileConfig
+import torch
+from ahdr_kernels.launch import INTERPRETING, SWEEP, TileConfig, dot_settings, last_layer_config
 from ahdr_kernels.support import GROWTH
 
 SHARED_BUDGET = 232_448  # bytes of shared memory one block may use on sm_90 (227 KiB)
 DTYPES = ("bf16", "fp16", "fp32")
 BLOCK_WIDTH = 64  # AHDRNet's DRDB: 64 channels in, 6 layers
 N_LAYERS = 6
-# The GPU script's sweep: tile shapes, warps, stages and K chunk around the default.
-SWEEP = tuple(
-    TileConfig(block_h=h, block_w=w, num_warps=warps, num_stages=stages, block_k=k)
-    for h, w in ((8, 16), (8, 32), (16, 16), (16, 32))
-    for warps in (4, 8)
-    for stages in (2, 3)
-    for k in (32, 64)
-    if h * w * k <= 16 * 32 * 64 or warps == 8
-)
 
 
 @dataclass(frozen=True)
@@ -76,24 +68,24 @@ class Resources:
         return found
 
 
-def model_variants(configs: tuple[TileConfig, ...], dtypes: tuple[str, ...] = DTYPES):
-    """Every variant the model launches: each layer's C_in, per config and dtype."""
-    layer_inputs = [BLOCK_WIDTH + GROWTH * k for k in range(N_LAYERS)]
-    return [
-        Variant("layer" if c_in != layer_inputs[-1] else "last", c_in, dtype, config)
-        for config in configs
-        for dtype in dtypes
-        for c_in in layer_inputs
+TORCH_DTYPES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
+
+
+def block_variants(dtype: str, config: TileConfig | None = None) -> list[Variant]:
+    """The kernels one block launches with `config` (default TileConfig()): a layer
+    kernel per C_in, then the last layer's kernel at `last_layer_config`."""
+    config = config or TileConfig()
+    last = last_layer_config(config, getattr(torch, TORCH_DTYPES[dtype]))
+    inputs = [BLOCK_WIDTH + GROWTH * k for k in range(N_LAYERS)]
+    return [Variant("layer", c_in, dtype, config) for c_in in inputs[:-1]] + [
+        Variant("last", inputs[-1], dtype, last)
     ]
 
 
 def _source(variant: Variant):  # -> triton.compiler.ASTSource
-    import torch
-    from ahdr_kernels.launch import dot_settings
     from triton.compiler import ASTSource
 
-    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[variant.dtype]
-    _, precision = dot_settings(dtype)
+    _, precision = dot_settings(getattr(torch, TORCH_DTYPES[variant.dtype]))
     config, dt = variant.config, f"*{variant.dtype}"
     common = dict(
         GROWTH_=GROWTH,
@@ -188,14 +180,15 @@ def _record(variant: Variant) -> dict[str, object]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ahdr_kernels.offline")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--sweep", action="store_true", help="also every config of SWEEP")
+    parser.add_argument("--sweep", action="store_true", help="also every SWEEP config, bf16")
     parser.add_argument("--dtypes", default=",".join(DTYPES))
     args = parser.parse_args(argv)
     if INTERPRETING:
         print("offline: set TRITON_INTERPRET=0: the interpreter does not compile", file=sys.stderr)
         return 2
-    configs = (TileConfig(), *SWEEP) if args.sweep else (TileConfig(),)
-    variants = model_variants(configs, tuple(args.dtypes.split(",")))
+    variants = [v for dtype in args.dtypes.split(",") for v in block_variants(dtype)]
+    if args.sweep:
+        variants += [v for config in SWEEP for v in block_variants("bf16", config)]
     failed = 0
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         for record in pool.map(_record, variants):
