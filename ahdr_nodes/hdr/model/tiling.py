@@ -105,13 +105,15 @@ def tile_for_budget(
     halo: int = PAPER_RADIUS,
     dtype: torch.dtype = torch.float32,
 ) -> int:
-    """Largest square tile core whose activations (with halo) fit in ``budget_bytes``.
+    """Square tile core for the fewest tiles whose activations (with halo) fit in
+    ``budget_bytes``, as even as that count allows.
 
     ``channels_peak``: values alive per pixel at the network's peak (see
-    ``AHDRNetConfig.peak_channels``). Returns ``max(height, width)`` when the
-    whole image fits in one tile. Raises UserError when even a tile as small as
-    its halo does not fit: tiles that small would spend most of their work on
-    the halo.
+    ``AHDRNetConfig.peak_channels``). The largest fitting core is shrunk to the
+    smallest one that needs no more tiles, so the last row and column are not
+    slivers that spend most of their work on the halo. Returns ``max(height,
+    width)`` when the whole image fits in one tile. Raises UserError when even a
+    tile as small as its halo does not fit.
     """
     bytes_per_pixel = channels_peak * BYTES_PER_VALUE[dtype]
     if height * width * bytes_per_pixel <= budget_bytes:
@@ -124,7 +126,8 @@ def tile_for_budget(
             f"memory budget {budget_bytes} bytes is too small for tiled inference; "
             f"allow at least {needed} bytes"
         )
-    return tile
+    rows, cols = math.ceil(height / tile), math.ceil(width / tile)
+    return max(math.ceil(height / rows), math.ceil(width / cols))
 
 
 def _tensor_regions(inputs: Tensor | Sequence[Tensor]) -> Regions:

@@ -21,7 +21,9 @@ class NetworkNode(Node):
     weights = Param(str, "builtin", doc="builtin, random (untrained; tests only) or a .safetensors")
     device = Param(str, "auto", choices=("auto", "cpu", "cuda"))
     dtype = Param(str, "float32", choices=DTYPE_NAMES, doc="half types on CUDA only")
-    memory_mb = Param(float, 4096.0, minimum=16.0, doc="activation budget; larger images tile")
+    memory_mb = Param(
+        float, 1024.0, minimum=16.0, doc="activation budget; larger images run in tiles"
+    )
     layout = Param(
         str, "nhwc", choices=tuple(LAYOUTS), doc="nhwc = channels-last (1.4x faster on CPU)"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 import textwrap
@@ -20,6 +21,7 @@ from ahdr_nodes.hdr.model import (
     tile_for_budget,
     tiled_forward,
 )
+from ahdr_nodes.hdr.nodes.network import Merge
 
 SMALL = AHDRNetConfig(features=4, n_blocks=1, n_layers=2, growth=4)
 
@@ -107,7 +109,7 @@ def test_inputs_of_different_sizes_are_refused():
     channels=st.integers(1, 2000),
     halo=st.integers(0, 60),
 )
-def test_budget_tile_fits_and_is_the_largest_that_does(height, width, budget, channels, halo):
+def test_budget_tile_fits_with_the_fewest_tiles(height, width, budget, channels, halo):
     bytes_per_pixel = 4 * channels
     try:
         tile = tile_for_budget(height, width, budget, channels, halo)
@@ -118,7 +120,14 @@ def test_budget_tile_fits_and_is_the_largest_that_does(height, width, budget, ch
         assert height * width * bytes_per_pixel <= budget
     else:
         assert (tile + 2 * halo) ** 2 * bytes_per_pixel <= budget
-        assert (tile + 1 + 2 * halo) ** 2 * bytes_per_pixel > budget
+        largest = math.isqrt(budget // bytes_per_pixel) - 2 * halo
+        assert (largest + 1 + 2 * halo) ** 2 * bytes_per_pixel > budget
+
+        def count(side: int) -> int:
+            return math.ceil(height / side) * math.ceil(width / side)
+
+        assert count(tile) == count(largest)  # no more tiles than the largest core needs
+        assert count(tile - 1) > count(tile)  # and no smaller core needs as few
 
 
 def test_too_small_a_budget_says_how_much_is_needed():
@@ -126,15 +135,15 @@ def test_too_small_a_budget_says_how_much_is_needed():
         tile_for_budget(3000, 4000, 10**6, AHDRNetConfig().peak_channels)
 
 
-def test_a_4000x3000_bracket_fits_24_gib_with_tiling():
+def test_a_24_mp_bracket_fits_4_gib_at_the_default_budget():
     config = AHDRNetConfig()
-    pixels, budget = 4000 * 3000, 4 * 2**30
-    tile = tile_for_budget(3000, 4000, budget, config.peak_channels, config.receptive_radius)
+    pixels, budget = 6000 * 4000, Merge("m").budget_bytes()
+    tile = tile_for_budget(4000, 6000, budget, config.peak_channels, config.receptive_radius)
     assert tile >= 256
-    # The graph holds input (18 ch), attended features (3 F; Z_r is a view) and output (3 ch)
-    # whole, and one tile's activations.
-    held = pixels * 4 * (18 + 3 * config.features + 3)
-    assert held + budget < 24 * 2**30
+    # The graph holds the frames and their linear values (18 ch) and the output (3 ch)
+    # whole, and one tile's activations: the network's inputs and features only per tile.
+    held = pixels * 4 * (18 + 3)
+    assert held + budget < 3.5 * 2**30
     assert pixels * 4 * config.peak_channels > 24 * 2**30  # untiled would not fit
 
 
