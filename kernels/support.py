@@ -20,3 +20,9 @@ def supports(channels: int, growth: int, dilation: int) -> bool:
 def triton_available() -> bool:
     """True when the triton package can be imported (it is an optional dependency)."""
     return importlib.util.find_spec("triton") is not None
+
+
+# How a network may run its DRDBs: the eager reference, the fused kernels, or the
+# kernels where they cover the blocks and the input is on CUDA (decided once, when
+# the network is built).
+DRDB_IMPLS = ("eager", "triton", "auto")

@@ -2,14 +2,14 @@
 
 ``AttentionEncoder`` (the Attention node) and ``MergeNet`` (the Merge node) load
 their slices of one safetensors weights file; ``AHDRNet`` composes them. The
-DRDB forward goes through ``drdb_forward`` (eager now, fused Triton kernels when
-available); ``tiled_forward`` runs any of them on images larger than memory.
+DRDBs run eager or on the fused Triton kernels (``resolve_impl``);
+``tiled_forward`` runs any of them on images larger than memory.
 """
 
 from ahdr_nodes.hdr.model.ahdrnet import ATTENTION_PREFIX, MERGE_PREFIX, AHDRNet
 from ahdr_nodes.hdr.model.attention import AttentionEncoder, AttentionModule, reference_features
 from ahdr_nodes.hdr.model.config import AHDRNetConfig
-from ahdr_nodes.hdr.model.drdb import DRDB, drdb_forward
+from ahdr_nodes.hdr.model.drdb import DRDB, resolve_impl
 from ahdr_nodes.hdr.model.merge import MergeNet
 from ahdr_nodes.hdr.model.official import import_official
 from ahdr_nodes.hdr.model.tiling import Regions, tile_for_budget, tiled_forward
@@ -32,12 +32,12 @@ __all__ = [
     "AttentionModule",
     "MergeNet",
     "ResolvedWeights",
-    "drdb_forward",
     "import_official",
     "load_weights",
     "random_weights",
     "read_config",
     "reference_features",
+    "resolve_impl",
     "resolve_weights",
     "save_weights",
     "tile_for_budget",

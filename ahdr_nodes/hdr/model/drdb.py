@@ -1,33 +1,31 @@
-"""The Dilated Residual Dense Block, and the one function its forward goes through.
+"""The Dilated Residual Dense Block, and the one decision of how a network runs them.
 
 A DRDB with C input channels, growth g and L layers computes
 
     x_0 = x;  x_{k+1} = concat(x_k, ReLU(conv3x3_dilated(x_k)))   (C + g k -> g channels)
     out = conv1x1 (C + g L -> C)(x_L) + x                           (local residual)
 
-``drdb_forward`` is the single entry point with an ``impl`` switch: ``eager`` is
-plain PyTorch and the reference; ``triton`` runs the fused kernels of
-``ahdr_kernels`` (imported only on that path, so nothing else depends on them);
-``auto`` picks triton on CUDA when the kernels import and cover the block (they
-are written for the paper's block: dilation 2, growth 32, width a multiple of
-32), else eager. Callers (the
-Merge node, MergeNet) never change when kernels are added.
+The eager forward is ``ahdr_kernels.reference.drdb_reference``, the one eager DRDB
+(the kernels are tested against it). ``resolve_impl`` turns a network's ``impl``
+(``ahdr_kernels.support.DRDB_IMPLS``) into a fixed choice when the network is built:
+``triton`` runs the fused kernels, ``eager`` plain PyTorch, and ``auto`` the kernels
+for CUDA inputs when ``ahdr_kernels.support`` says they cover the blocks and triton
+imports, else eager.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 import torch
+from ahdr_kernels.reference import drdb_reference
+from ahdr_kernels.support import DILATION, DRDB_IMPLS, GROWTH, supports, triton_available
 from torch import Tensor, nn
-from torch.nn import functional
 
 from ahdr_nodes import UserError
 
-IMPLS = ("eager", "triton", "auto")
-KERNEL_GROWTH = 32
-KERNEL_DILATION = 2
+# Resolved choices: always eager, always fused, fused for CUDA inputs only.
+EAGER, FUSED, FUSED_ON_CUDA = "eager", "triton", "triton on cuda"
 
 
 class DRDB(nn.Module):
@@ -45,8 +43,9 @@ class DRDB(nn.Module):
         self.fuse = nn.Conv2d(channels + n_layers * growth, channels, 1)
         self._triton_pack: tuple[tuple[Any, ...], Any] | None = None
 
-    def forward(self, x: Tensor, impl: str = "eager") -> Tensor:
-        return drdb_forward(self, x, impl)
+    def forward(self, x: Tensor) -> Tensor:
+        layers = [(conv.weight, conv.bias) for conv in self.layers]
+        return drdb_reference(x, layers, self.fuse.weight, self.fuse.bias, self.dilation)
 
     def packed_for_triton(self, dtype: torch.dtype) -> Any:
         """Weights in the layout of the fused kernels, packed once and cached.
@@ -65,55 +64,26 @@ class DRDB(nn.Module):
         return self._triton_pack[1]
 
 
-def drdb_forward(block: DRDB, x: Tensor, impl: str = "eager") -> Tensor:
-    """Run ``block`` on ``x`` (N, C, H, W) with the chosen implementation."""
+def resolve_impl(impl: str, blocks: list[DRDB]) -> str:
+    """EAGER, FUSED or FUSED_ON_CUDA for a network's `impl`; refuses what cannot run."""
+    if impl not in DRDB_IMPLS:
+        raise UserError(
+            f"unknown DRDB implementation {impl!r}; choose one of {', '.join(DRDB_IMPLS)}"
+        )
+    if impl == EAGER:
+        return EAGER
+    uncovered = next((b for b in blocks if not supports(b.channels, b.growth, b.dilation)), None)
     if impl == "auto":
-        impl = "triton" if x.is_cuda and _fits_kernels(block) and _kernels_available() else "eager"
-    if impl == "eager":
-        return _drdb_eager(block, x)
-    if impl == "triton":
-        return _drdb_triton(block, x)
-    raise UserError(f"unknown DRDB implementation {impl!r}; choose one of {', '.join(IMPLS)}")
-
-
-def _drdb_eager(block: DRDB, x: Tensor) -> Tensor:
-    features = x
-    for conv in block.layers:
-        features = torch.cat((features, functional.relu(conv(features))), 1)
-    return block.fuse(features) + x
-
-
-def _drdb_triton(block: DRDB, x: Tensor) -> Tensor:
-    if not _fits_kernels(block):
+        return FUSED_ON_CUDA if uncovered is None and triton_available() else EAGER
+    if uncovered is not None:
         raise UserError(
-            f"DRDB implementation 'triton' covers dilation {KERNEL_DILATION}, growth "
-            f"{KERNEL_GROWTH}, width a multiple of {KERNEL_GROWTH}; this block has dilation "
-            f"{block.dilation}, growth {block.growth}, width {block.channels}: use impl 'eager'"
+            f"DRDB implementation 'triton' covers dilation {DILATION}, growth {GROWTH}, width "
+            f"a multiple of {GROWTH}; this block has dilation {uncovered.dilation}, "
+            f"growth {uncovered.growth}, width {uncovered.channels}: use impl 'eager'"
         )
-    if not _kernels_available():
+    if not triton_available():
         raise UserError(
-            "DRDB implementation 'triton' needs the triton package and the ahdr_kernels "
-            "kernels; install ahdr-nodes[triton] or use impl 'eager' or 'auto'"
+            "DRDB implementation 'triton' needs the triton package; install "
+            "ahdr-nodes[triton] or use impl 'eager' or 'auto'"
         )
-    from ahdr_kernels.drdb import drdb_forward_triton
-
-    return drdb_forward_triton(x, block.packed_for_triton(x.dtype))
-
-
-def _fits_kernels(block: DRDB) -> bool:
-    return (
-        block.dilation == KERNEL_DILATION
-        and block.growth == KERNEL_GROWTH
-        and block.channels % KERNEL_GROWTH == 0
-    )
-
-
-def _kernels_available() -> bool:
-    """True when the fused kernels and triton, which they need at run time, both import."""
-    if importlib.util.find_spec("triton") is None:
-        return False
-    try:
-        import ahdr_kernels.drdb  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return FUSED

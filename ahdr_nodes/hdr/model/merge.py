@@ -14,10 +14,11 @@ auto).
 from __future__ import annotations
 
 import torch
+from ahdr_kernels.drdb import Workspace, drdb_series_triton
 from torch import Tensor, nn
 
 from ahdr_nodes.hdr.model.config import AHDRNetConfig
-from ahdr_nodes.hdr.model.drdb import DRDB, IMPLS, drdb_forward
+from ahdr_nodes.hdr.model.drdb import DRDB, EAGER, FUSED, resolve_impl
 
 OUTPUT_CHANNELS = 3
 
@@ -35,8 +36,6 @@ class MergeNet(nn.Module):
         impl: str = "eager",
     ) -> None:
         super().__init__()
-        if impl not in IMPLS:
-            raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
         self.impl = impl
         self.in_conv = nn.Conv2d(3 * features, features, 3, padding=1)
         self.blocks = nn.ModuleList(
@@ -46,6 +45,8 @@ class MergeNet(nn.Module):
         self.gff_3x3 = nn.Conv2d(features, features, 3, padding=1)
         self.refine = nn.Conv2d(features, features, 3, padding=1)
         self.to_rgb = nn.Conv2d(features, OUTPUT_CHANNELS, 3, padding=1)
+        self.resolved_impl = resolve_impl(impl, list(self.blocks))
+        self._workspace = Workspace()
 
     @classmethod
     def from_config(cls, config: AHDRNetConfig, impl: str = "eager") -> MergeNet:
@@ -61,10 +62,16 @@ class MergeNet(nn.Module):
     def forward(self, attended: Tensor, reference: Tensor) -> Tensor:
         """(B, 3F, H, W) attended features and Z_r (B, F, H, W) -> HDR (B, 3, H, W) in [0, 1]."""
         x = self.in_conv(attended)
-        block_outputs = []
-        for block in self.blocks:
-            x = drdb_forward(block, x, self.impl)
-            block_outputs.append(x)
-        fused = self.gff_3x3(self.gff_1x1(torch.cat(block_outputs, 1)))
+        if self.resolved_impl == FUSED or (self.resolved_impl != EAGER and x.is_cuda):
+            packs = [block.packed_for_triton(x.dtype) for block in self.blocks]
+            block_outputs = drdb_series_triton(x, packs, workspace=self._workspace)
+        else:
+            outputs = []
+            for block in self.blocks:
+                x = block(x)
+                outputs.append(x)
+            block_outputs = torch.cat(outputs, 1)
+            del outputs
+        fused = self.gff_3x3(self.gff_1x1(block_outputs))
         del block_outputs, x
         return torch.sigmoid(self.to_rgb(self.refine(fused + reference)))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ahdr_kernels.support import DRDB_IMPLS
+
 from ahdr_nodes import Input, Node, NodeContext, Output, Param
 from ahdr_nodes.hdr.nodes.device import DTYPE_NAMES, LAYOUTS
 from ahdr_nodes.hdr.types import AttentionMaps, Features, HDRImage, LinearStack
@@ -65,7 +67,7 @@ class Merge(NetworkNode):
     impl = Param(
         str,
         "auto",
-        choices=("auto", "eager", "triton"),
+        choices=DRDB_IMPLS,
         doc="DRDB implementation: auto = Triton on CUDA when available",
     )
 
