@@ -18,7 +18,16 @@ from ahdr_nodes.core.batch import (
 from ahdr_nodes.core.errors import UserError
 from ahdr_nodes.core.executor import Executor, NodeFailed, registered
 from ahdr_nodes.core.graph_file import GraphSpec, NodeSpec, PortRef, parse_graph, parse_overrides
-from ahdr_nodes.core.node import Input, Node, NodeContext, Output, Param, ParamError, compatible
+from ahdr_nodes.core.node import (
+    Input,
+    Lineage,
+    Node,
+    NodeContext,
+    Output,
+    Param,
+    ParamError,
+    compatible,
+)
 from ahdr_nodes.core.plugins import Plugins, get_plugins, load_plugins
 from ahdr_nodes.core.runner import execute, load_graph, prepare, resolve_graph_path, run_graph
 from ahdr_nodes.core.validate import GraphValidationError, ValidGraph
@@ -36,6 +45,7 @@ __all__ = [
     "Job",
     "JobResult",
     "Node",
+    "Lineage",
     "NodeContext",
     "NodeFailed",
     "NodeSpec",

@@ -19,7 +19,7 @@ from typing import Any
 from ahdr_nodes.core.atomic import check_not_input
 from ahdr_nodes.core.errors import UserError
 from ahdr_nodes.core.graph_file import PortRef
-from ahdr_nodes.core.node import Node, NodeContext
+from ahdr_nodes.core.node import Lineage, Node, NodeContext
 from ahdr_nodes.core.validate import ValidGraph, dependencies
 
 
@@ -68,6 +68,7 @@ class Executor:
     def __init__(self, hook: Any, cache: MutableMapping[str, dict[str, Any]] | None = None) -> None:
         self.hook = hook
         self.cache = cache
+        self.records: dict[str, dict[str, Any]] = {}  # cache key -> what the node recorded
 
     def needed(self, graph: ValidGraph, targets: list[str] | None = None) -> list[str]:
         """The target nodes and their ancestors, in execution order.
@@ -105,6 +106,8 @@ class Executor:
         plus the declared graph outputs under their names.
         """
         target_ids = list(targets if targets is not None else graph.targets)
+        cached = self.cache if self.cache is not None else {}
+        self.records = {key: kept for key, kept in self.records.items() if key in cached}
         plan = self.needed(graph, target_ids)
         remaining, wanted = self._consumers(graph, plan, target_ids)
         nodes = {node_id: self._instantiate(graph, node_id) for node_id in plan}
@@ -115,6 +118,8 @@ class Executor:
             node.preflight()
         values: dict[str, dict[str, Any]] = {}
         keys: dict[str, str] = {}
+        deps = dependencies(graph.spec)
+        ancestors: dict[str, set[str]] = {}
         with contextlib.ExitStack() as contexts:
             for context in self.hook.run_context():
                 if context is not None:
@@ -125,7 +130,9 @@ class Executor:
                 upstream = {p: (keys[r.node], r.port) for p, r in links.items()}
                 key = cache_key(node, upstream, wanted[node_id])
                 keys[node_id] = key
-                values[node_id] = self._outputs(node, key, links, values, wanted[node_id])
+                ancestors[node_id] = set().union(*({d, *ancestors[d]} for d in deps[node_id]))
+                lineage = self._lineage(graph, plan, ancestors[node_id], keys, key)
+                values[node_id] = self._outputs(node, key, links, values, wanted[node_id], lineage)
                 for ref in links.values():
                     remaining[ref.node] -= 1
                     if remaining[ref.node] == 0 and ref.node not in target_ids:
@@ -152,6 +159,26 @@ class Executor:
             read[node_id].update(graph.classes[node_id].outputs)
         return counts, {node_id: frozenset(ports) for node_id, ports in read.items()}
 
+    def _lineage(
+        self,
+        graph: ValidGraph,
+        plan: list[str],
+        ancestors: set[str],
+        keys: dict[str, str],
+        key: str,
+    ) -> Lineage:
+        nodes = tuple(
+            {
+                "id": node_id,
+                "type": graph.nodes[node_id].type,
+                "params": _canonical(graph.nodes[node_id].params),
+                "records": self.records.get(keys[node_id], {}),
+            }
+            for node_id in plan
+            if node_id in ancestors
+        )
+        return Lineage(graph.spec.source, key, nodes)
+
     @staticmethod
     def _instantiate(graph: ValidGraph, node_id: str) -> Node:
         spec = graph.nodes[node_id]
@@ -164,6 +191,7 @@ class Executor:
         links: dict[str, PortRef],
         values: dict[str, dict[str, Any]],
         wanted: frozenset[str],
+        lineage: Lineage,
     ) -> dict[str, Any]:
         if node.cacheable and self.cache is not None and key in self.cache:
             self.hook.node_cached(node_id=node.node_id, node_type=node.type_name, cache_key=key)
@@ -178,13 +206,18 @@ class Executor:
                     f"node {node.node_id!r} input {port_name!r}: {source} produced "
                     "nothing (is the upstream data present?)"
                 )
-        outputs = self._call(node, key, inputs, wanted)
+        outputs = self._call(node, key, inputs, wanted, lineage)
         if node.cacheable and self.cache is not None:
             self.cache[key] = outputs
         return outputs
 
     def _call(
-        self, node: Node, key: str, inputs: dict[str, Any], wanted: frozenset[str]
+        self,
+        node: Node,
+        key: str,
+        inputs: dict[str, Any],
+        wanted: frozenset[str],
+        lineage: Lineage,
     ) -> dict[str, Any]:
         hook = self.hook
         ctx = NodeContext(
@@ -194,12 +227,14 @@ class Executor:
             ),
             on_message=lambda n, lvl, msg: hook.node_message(node_id=n, level=lvl, message=msg),
             wanted=wanted,
+            lineage=lineage,
         )
         hook.before_node(node_id=node.node_id, node_type=node.type_name, cache_key=key)
         start = time.perf_counter()
         try:
             outputs = dict(node.run(ctx, **inputs))
             _check_outputs(node, outputs)
+            self.records[key] = ctx.records
         except UserError as exc:
             hook.node_error(node_id=node.node_id, node_type=node.type_name, error=exc)
             raise

@@ -191,10 +191,27 @@ def _coerce_scalar(kind: type, value: Any, item: type | None = None) -> Any:
     raise TypeError(f"unsupported param type {kind!r}")
 
 
+@dataclass(frozen=True)
+class Lineage:
+    """Where a node's inputs came from, for writers that record provenance.
+
+    ``graph``: the graph's source (file name or ``<graph>``); ``key``: the node's
+    cache key, a hash of the graph upstream of it, its params and its input files'
+    fingerprints; ``nodes``: every upstream node in execution order, as
+    ``{"id", "type", "params", "records"}`` (``records``: what the node stated
+    about its result with ``NodeContext.record``).
+    """
+
+    graph: str = "<graph>"
+    key: str = ""
+    nodes: tuple[dict[str, Any], ...] = ()
+
+
 class NodeContext:
-    """What a running node may use besides its inputs: progress, messages, and
-    which of its outputs anything reads (``wanted``), so costly optional outputs
-    can be skipped (returned as None) when nothing consumes them."""
+    """What a running node may use besides its inputs: progress, messages, which
+    of its outputs anything reads (``wanted``, so costly optional outputs can be
+    skipped when nothing consumes them), its ``lineage``, and ``record`` to state
+    facts about its result that downstream writers may keep (provenance)."""
 
     def __init__(
         self,
@@ -202,11 +219,18 @@ class NodeContext:
         on_progress: Callable[[str, int, int | None, str], None] | None = None,
         on_message: Callable[[str, str, str], None] | None = None,
         wanted: frozenset[str] | None = None,
+        lineage: Lineage | None = None,
     ) -> None:
         self.node_id = node_id
         self.wanted = wanted
+        self.lineage = lineage or Lineage()
+        self.records: dict[str, Any] = {}
         self._on_progress = on_progress
         self._on_message = on_message
+
+    def record(self, name: str, value: Any) -> None:
+        """State a fact about this node's result (JSON-like: str, number, list, dict)."""
+        self.records[name] = value
 
     def wants(self, output: str) -> bool:
         """Whether a consumer or a run target reads ``output`` (True if unknown)."""

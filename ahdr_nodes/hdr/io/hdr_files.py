@@ -7,6 +7,7 @@ Radiance RGBE through ``radiance.py``.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -57,13 +58,15 @@ def write_hdr(
     half: bool = True,
     compression: str = "zip",
     overwrite: bool = False,
+    attributes: Mapping[str, str] | None = None,
 ) -> Path:
     """Write HxWx3 linear RGB atomically to an .exr or .hdr file; return the path.
 
     EXR: half floats by default (values above 65504 are clipped to it), full
-    floats with ``half=False``; ``compression`` is one of EXR_COMPRESSIONS.
-    ``half`` and ``compression`` do not apply to .hdr (RGBE, ~1 % precision,
-    no negative values).
+    floats with ``half=False``; ``compression`` is one of EXR_COMPRESSIONS;
+    ``attributes`` become string attributes of the header (provenance).
+    ``half``, ``compression`` and ``attributes`` do not apply to .hdr (RGBE,
+    ~1 % precision, no negative values).
     """
     target = Path(path)
     suffix = _hdr_suffix(target)
@@ -73,7 +76,7 @@ def write_hdr(
     image = _as_rgb_float(data)
     with atomic_output(target, overwrite) as temp:
         if suffix == ".exr":
-            _write_exr(temp, image, half, EXR_COMPRESSIONS[compression])
+            _write_exr(temp, image, half, EXR_COMPRESSIONS[compression], attributes or {})
         else:
             write_radiance(temp, image)
     return target
@@ -126,11 +129,17 @@ def _part_size(header: dict) -> tuple[int, int, int]:
     return int(x1) - int(x0) + 1, int(y1) - int(y0) + 1, len(header.get("channels", ()))
 
 
-def _write_exr(temp: Path, image: np.ndarray, half: bool, compression: OpenEXR.Compression) -> None:
+def _write_exr(
+    temp: Path,
+    image: np.ndarray,
+    half: bool,
+    compression: OpenEXR.Compression,
+    attributes: Mapping[str, str],
+) -> None:
     if half:
         image = np.clip(image, -HALF_MAX, HALF_MAX).astype(np.float16)
     planes = {name: np.ascontiguousarray(image[..., index]) for index, name in enumerate("RGB")}
-    header = {"compression": compression, "type": OpenEXR.scanlineimage}
+    header = {**attributes, "compression": compression, "type": OpenEXR.scanlineimage}
     try:
         with OpenEXR.File(header, planes) as exr:
             exr.write(str(temp))

@@ -11,6 +11,15 @@ from ahdr_nodes.hdr.scene_folder import read_scene_folder
 from ahdr_nodes.hdr.types import Bracket, HDRImage
 
 
+def record_bracket(ctx: NodeContext, bracket: Bracket) -> None:
+    """Provenance for the writers: which files, at which exposures, from where."""
+    ctx.record("sources", list(bracket.sources))
+    ctx.record("relative_times", [float(t) for t in bracket.times])
+    ctx.record("reference", bracket.reference)
+    if "exposure_source" in bracket.metadata:
+        ctx.record("exposure_source", str(bracket.metadata["exposure_source"]))
+
+
 class LoadBracket(Node):
     """Differently exposed frames (PNG, JPEG, TIFF; 8 or 16 bits) as a Bracket.
 
@@ -39,6 +48,7 @@ class LoadBracket(Node):
             reference=self.reference,
             warn=ctx.warn,
         )
+        record_bracket(ctx, bracket)
         return {"bracket": bracket}
 
 
@@ -58,6 +68,7 @@ class LoadScene(Node):
 
     def run(self, ctx: NodeContext, **inputs: Any) -> dict[str, Any]:
         bracket, truth = read_scene_folder(Path(self.folder), self.reference, ctx.warn)
+        record_bracket(ctx, bracket)
         return {"bracket": bracket, "ground_truth": HDRImage(truth) if truth is not None else None}
 
     def fingerprint(self) -> str:

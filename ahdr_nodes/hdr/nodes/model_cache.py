@@ -7,6 +7,7 @@ weights file's size and mtime, so a rewritten file is loaded afresh.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 from pathlib import Path
 
@@ -24,6 +25,19 @@ from ahdr_nodes.hdr.model import (
 )
 from ahdr_nodes.hdr.model.weights import BUILTIN_PATH
 from ahdr_nodes.hdr.nodes.device import memory_format
+
+
+def weights_digest(weights: ResolvedWeights) -> str:
+    """SHA-256 of the weights file (the id written into results); ``random`` for none."""
+    if not isinstance(weights.tensors, Path):
+        return "random"
+    return _file_digest(weights.tensors, weights_fingerprint(str(weights.tensors)))
+
+
+@functools.lru_cache(maxsize=8)
+def _file_digest(path: Path, fingerprint: str) -> str:
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def weights_fingerprint(spec: str) -> str:

@@ -24,7 +24,7 @@ from ahdr_nodes.hdr.model import (
     tiled_forward,
 )
 from ahdr_nodes.hdr.nodes.device import memory_format, pick_device, pick_dtype
-from ahdr_nodes.hdr.nodes.model_cache import load_module
+from ahdr_nodes.hdr.nodes.model_cache import load_module, weights_digest
 from ahdr_nodes.hdr.types import AttentionMaps, Features, HDRImage, LinearStack
 
 if TYPE_CHECKING:
@@ -62,9 +62,11 @@ def _progress(ctx: NodeContext) -> Callable[[int, int], None]:
     return lambda done, total: ctx.progress(done, total, "tiles")
 
 
-def _label_untrained(ctx: NodeContext, weights: ResolvedWeights) -> None:
+def _label_weights(ctx: NodeContext, weights: ResolvedWeights) -> None:
+    """Say when the weights are untrained, and record which weights made the result."""
     if weights.untrained:
         ctx.warn(f"weights: {weights.label}")
+    ctx.record("weights", {"label": weights.label, "sha256": weights_digest(weights)})
 
 
 def attention(node: Attention, ctx: NodeContext, stack: LinearStack) -> dict[str, Any]:
@@ -75,7 +77,7 @@ def attention(node: Attention, ctx: NodeContext, stack: LinearStack) -> dict[str
             f"reference; got {len(stack.linear)} frames, reference {stack.reference}"
         )
     encoder = load_half(node, "attention")
-    _label_untrained(ctx, encoder.weights)
+    _label_weights(ctx, encoder.weights)
 
     def encode(x: Tensor) -> Tensor:
         inputs = x.to(device=encoder.device, dtype=encoder.dtype)
@@ -106,7 +108,7 @@ def _maps(node: Attention, ctx: NodeContext, encoder: Half, stack: LinearStack) 
 def merge(node: Merge, ctx: NodeContext, features: Features) -> dict[str, Any]:
     """Attention and merge per tile (halo = both radii), stitched to linear HDR."""
     network = load_half(node, "merge", node.impl)
-    _label_untrained(ctx, network.weights)
+    _label_weights(ctx, network.weights)
     layout = memory_format(node.layout)
     stack = features.stack
 

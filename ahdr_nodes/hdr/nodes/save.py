@@ -6,6 +6,8 @@ is set, create missing folders, and always run (never cached).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -14,12 +16,14 @@ import numpy as np
 
 from ahdr_nodes import (
     Input,
+    Lineage,
     Node,
     NodeContext,
     Output,
     Param,
     ParamError,
     UserError,
+    __version__,
     check_writable,
 )
 from ahdr_nodes.hdr.io import EXR_COMPRESSIONS, HDR_SUFFIXES, LDR_SUFFIXES, write_hdr, write_ldr
@@ -57,8 +61,28 @@ class FileWriter(Node):
             )
 
 
+def provenance(lineage: Lineage) -> dict[str, str]:
+    """EXR header attributes saying how a result was made: the tool's version, the
+    graph (name, a hash of its upstream nodes' types and params, the run's cache
+    key), and each upstream node's records (source files, exposures, weights)."""
+    nodes = [{k: node[k] for k in ("id", "type", "params")} for node in lineage.nodes]
+    graph_json = json.dumps(nodes, sort_keys=True)
+    attributes = {
+        "ahdr:version": __version__,
+        "ahdr:graph": Path(lineage.graph).name,
+        "ahdr:graph_sha256": hashlib.sha256(graph_json.encode()).hexdigest(),
+        "ahdr:run_key": lineage.key,
+        "ahdr:nodes": graph_json,
+    }
+    for node in lineage.nodes:
+        if node["records"]:
+            attributes[f"ahdr:{node['id']}"] = json.dumps(node["records"], sort_keys=True)
+    return attributes
+
+
 class SaveHDR(FileWriter):
-    """Linear radiance to OpenEXR (half by default) or Radiance .hdr."""
+    """Linear radiance to OpenEXR (half by default) or Radiance .hdr; an EXR's header
+    records how it was made (``provenance``)."""
 
     hdr = Input(HDRImage)
     path = Param(Path, output_file=True, doc="output .exr or .hdr")
@@ -74,6 +98,7 @@ class SaveHDR(FileWriter):
             half=self.half,
             compression=self.compression,
             overwrite=self.overwrite,
+            attributes=provenance(ctx.lineage),
         )
         return {"written": written}
 

@@ -1,8 +1,13 @@
 """``ahdr merge`` with graphs of either output kind: HDR to .exr/.hdr, fusion to display images."""
 
+import hashlib
+import json
+
 import numpy as np
+import OpenEXR
 import pytest
 
+import ahdr_nodes
 from ahdr_nodes.hdr.io import read_ldr, write_ldr
 
 
@@ -48,3 +53,38 @@ def test_hdr_graph_refuses_a_display_output_pointing_to_preview(ahdr, frames, tm
     result = ahdr("merge", *frames, "--ev", "-2,0,2", "--graph", "debevec", "-o", "x.png")
     assert result.code != 0
     assert "debevec makes an HDR image" in result.err and "--preview" in result.err
+
+
+def test_exr_header_records_how_it_was_made(ahdr, frames, tmp_path):
+    """Provenance: source files, exposures, graph name and hash, weights id, version."""
+    output = tmp_path / "out.exr"
+    result = ahdr(
+        "merge", *frames, "--ev", "-2,0,2", "--graph", "ahdrnet", "--weights", "random",
+        "-o", str(output),
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    with OpenEXR.File(str(output), header_only=True) as exr:
+        header = dict(exr.header())  # the file's own dict is emptied on close
+    assert header["ahdr:version"] == ahdr_nodes.__version__
+    assert header["ahdr:graph"] == "ahdrnet.yaml"
+    nodes = json.loads(header["ahdr:nodes"])
+    assert [node["type"] for node in nodes][:2] == ["LoadBracket", "NoAlign"]
+    assert header["ahdr:graph_sha256"] == hashlib.sha256(header["ahdr:nodes"].encode()).hexdigest()
+    load = json.loads(header["ahdr:load"])
+    assert load["sources"] == frames and load["relative_times"] == [1.0, 4.0, 16.0]
+    assert load["exposure_source"] and load["reference"] == 1
+    weights = json.loads(header["ahdr:merge"])["weights"]
+    assert weights == {"label": weights["label"], "sha256": "random"}
+
+
+def test_exr_header_names_the_weights_file_by_its_hash(ahdr, frames, tmp_path):
+    from ahdr_nodes.hdr.model.weights import BUILTIN_PATH
+
+    output = tmp_path / "out.exr"
+    result = ahdr("merge", *frames, "--ev", "-2,0,2", "--graph", "ahdrnet", "-o", str(output))
+    assert result.code == 0, result.err
+    with OpenEXR.File(str(output), header_only=True) as exr:
+        header = dict(exr.header())  # the file's own dict is emptied on close
+    digest = hashlib.sha256(BUILTIN_PATH.read_bytes()).hexdigest()
+    assert json.loads(header["ahdr:attention"])["weights"]["sha256"] == digest
+    assert json.loads(header["ahdr:merge"])["weights"]["sha256"] == digest
