@@ -169,8 +169,10 @@ def main(argv: list[str] | None = None) -> None:
     debug = os.environ.get("AHDR_DEBUG") == "1" or "--debug" in (argv or sys.argv[1:])
     try:
         build_cli().main(args=argv, prog_name="ahdr", standalone_mode=False)
-    except (click.exceptions.Abort, KeyboardInterrupt):
-        click.echo("aborted", err=True)
+    except (click.exceptions.Abort, KeyboardInterrupt) as exc:
+        # click turns a Ctrl-C into Abort; a command may say what it saved first
+        said = exc if isinstance(exc, KeyboardInterrupt) else exc.__cause__
+        click.echo(f"aborted: {said}" if said is not None and str(said) else "aborted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()

@@ -16,6 +16,7 @@ the small JobResult goes back.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import time
 import traceback
@@ -160,6 +161,14 @@ def _warm_worker(threads: int | None = None) -> None:
     get_plugins()
 
 
+def _pool_worker(threads: int) -> None:
+    """A process-pool worker: warm, and deaf to Ctrl-C. A Ctrl-C reaches every
+    process of the terminal's group; the parent decides what becomes of the scenes
+    in flight (see run_processes), not each worker with a traceback of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _warm_worker(threads)
+
+
 OnResult = Callable[[JobResult], None]
 
 
@@ -193,19 +202,23 @@ def run_processes(
         with futures.ProcessPoolExecutor(
             workers,
             mp_context=context,
-            initializer=_warm_worker,
+            initializer=_pool_worker,
             initargs=(max(1, (os.cpu_count() or 1) // workers),),
         ) as pool:
             submitted = {pool.submit(run_job, graph_path, job): job for job in pending}
-            for future in futures.as_completed(submitted):
-                job = submitted.pop(future)
-                try:
-                    result = future.result()
-                except futures.process.BrokenProcessPool:
-                    lost.append(job)
-                    continue
-                result.attempts = attempts[job.name]
-                on_result(result)
+            try:
+                for future in futures.as_completed(submitted):
+                    job = submitted.pop(future)
+                    try:
+                        result = future.result()
+                    except futures.process.BrokenProcessPool:
+                        lost.append(job)
+                        continue
+                    result.attempts = attempts[job.name]
+                    on_result(result)
+            except KeyboardInterrupt:
+                _cancel_all(pool)
+                raise
         pending = [job for job in lost if attempts[job.name] < max_attempts]
         for job in lost:
             if attempts[job.name] >= max_attempts:
@@ -219,6 +232,17 @@ def run_processes(
                 )
 
 
+def _cancel_all(pool: Any) -> None:
+    """Ctrl-C: drop the jobs not started and end the workers, cancelling the scenes
+    they run (their writers are atomic: nothing partial stays, only marked
+    temporaries that stale-temp cleanup removes). Waiting for running scenes
+    could take minutes; --resume runs them again."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # gone after shutdown
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+
+
 def run_dask(
     graph_path: str, jobs: Sequence[Job], address: str, on_result: OnResult, max_attempts: int = 3
 ) -> None:
@@ -229,7 +253,7 @@ def run_dask(
     transient failures. Each result is released from the cluster once read.
     """
     try:
-        from dask.distributed import Client, as_completed
+        from dask.distributed import Client
     except ImportError:
         raise UserError(
             "the dask scheduler needs the 'dask' extra: pip install 'ahdr-nodes[dask]'"
@@ -252,18 +276,27 @@ def run_dask(
             ): job
             for job in jobs
         }
-        for future in as_completed(list(submitted)):
-            job = submitted.pop(future)
-            attempts = client.run_on_scheduler(
-                _dask_attempts, key=future.key, retries=max_attempts - 1
-            )
-            try:
-                result = future.result()
-            except Exception as exc:  # failed on every attempt, or its workers kept dying
-                result = JobResult(job.name, "failed", error=f"{type(exc).__name__}: {exc}")
-            result.attempts = attempts
-            future.release()
-            on_result(result)
+        try:
+            _gather_dask(client, submitted, on_result, max_attempts)
+        except KeyboardInterrupt:
+            client.cancel(list(submitted))
+            raise
+
+
+def _gather_dask(client: Any, submitted: dict, on_result: OnResult, max_attempts: int) -> None:
+    """Report each Dask job as it completes, releasing its result from the cluster."""
+    from dask.distributed import as_completed
+
+    for future in as_completed(list(submitted)):
+        job = submitted.pop(future)
+        attempts = client.run_on_scheduler(_dask_attempts, key=future.key, retries=max_attempts - 1)
+        try:
+            result = future.result()
+        except Exception as exc:  # failed on every attempt, or its workers kept dying
+            result = JobResult(job.name, "failed", error=f"{type(exc).__name__}: {exc}")
+        result.attempts = attempts
+        future.release()
+        on_result(result)
 
 
 def _dask_attempts(dask_scheduler: Any, key: str, retries: int) -> int:

@@ -231,8 +231,11 @@ def batch(
         if result.status == "failed":
             tqdm.write(f"failed: {result.name}: {result.error}", file=sys.stderr)
 
+    interrupted = False
     try:
         run_batch(graph_path, todo, scheduler, workers, record)
+    except KeyboardInterrupt:  # Ctrl-C: scenes in flight were cancelled; report the rest
+        interrupted = True
     finally:
         bar.close()
     # a worker killed mid-write leaves its temporary file; nothing writes any more
@@ -240,6 +243,11 @@ def batch(
     elapsed = time.perf_counter() - start
     write_reports(results, reports, resume or overwrite)
     counts = _counts(results)
+    if interrupted:
+        raise KeyboardInterrupt(
+            f"{counts['done']} done, {counts['failed']} failed of {len(jobs)} scenes; "
+            f"report: {reports[0]}; --resume runs the rest"
+        )
     rate = 60 * counts["done"] / elapsed if elapsed > 0 else 0.0
     click.echo(
         f"{counts['done']} done, {counts['failed']} failed, {counts['skipped']} skipped "
