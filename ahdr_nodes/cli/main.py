@@ -5,10 +5,12 @@ Exit status: 0 ok, 2 user error (bad graph, bad input), 1 internal error.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
 import traceback
+import warnings
 
 import click
 
@@ -26,6 +28,8 @@ from ahdr_nodes.core.validate import GraphValidationError
 HELP = ["-h", "--help"]
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 1
+# The longest message line: room for two long paths and a reason.
+MAX_MESSAGE = 600
 
 
 @click.command()
@@ -164,37 +168,95 @@ def build_cli() -> LazyGroup:
     return root
 
 
+def one_line(text: object) -> str:
+    """A message as one line of bounded length: the values it quotes come from users
+    and libraries, and may hold newlines or megabytes. The middle is cut, so that
+    the culprit (first) and the reason (last) both stay."""
+    line = " ".join(str(text).splitlines())
+    if len(line) <= MAX_MESSAGE:
+        return line
+    half = (MAX_MESSAGE - 5) // 2
+    return f"{line[:half]} ... {line[-half:]}"
+
+
+# What the file system says about the names and places a user gave (too long, not
+# there, not allowed, full): the user can fix them, so exit status 2, not a bug.
+USER_OS_ERRORS = {
+    errno.ENAMETOOLONG,
+    errno.ENOENT,
+    errno.ENOTDIR,
+    errno.EISDIR,
+    errno.EACCES,
+    errno.EPERM,
+    errno.EROFS,
+    errno.ENOSPC,
+    errno.EDQUOT,
+}
+
+
+def _user_os_error(error: BaseException) -> bool:
+    return isinstance(error, OSError) and error.errno in USER_OS_ERRORS
+
+
+def _os_message(error: OSError) -> str:
+    return f"{error.filename}: {error.strerror}" if error.filename else str(error)
+
+
+def _say(prefix: str, text: object) -> None:
+    click.echo(f"{prefix}{one_line(text)}", err=True)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: maps errors to exit statuses and one-line messages."""
+    """Console entry point: maps errors to exit statuses and one-line messages.
+
+    Python warnings (numpy's RuntimeWarnings, Pillow's and torch's UserWarnings)
+    are for developers: shown with --debug only.
+    """
     debug = os.environ.get("AHDR_DEBUG") == "1" or "--debug" in (argv or sys.argv[1:])
     try:
-        build_cli().main(args=argv, prog_name="ahdr", standalone_mode=False)
+        with warnings.catch_warnings():
+            if not debug:
+                warnings.simplefilter("ignore")
+            build_cli().main(args=argv, prog_name="ahdr", standalone_mode=False)
     except (click.exceptions.Abort, KeyboardInterrupt) as exc:
         # click turns a Ctrl-C into Abort; a command may say what it saved first
         said = exc if isinstance(exc, KeyboardInterrupt) else exc.__cause__
-        click.echo(f"aborted: {said}" if said is not None and str(said) else "aborted", err=True)
+        _say("aborted", f": {said}" if said is not None and str(said) else "")
         sys.exit(130)
     except click.ClickException as exc:
-        exc.show()
+        context = getattr(exc, "ctx", None)
+        hint = f" (see {context.command_path} --help)" if context is not None else ""
+        _say("error: ", exc.format_message() + hint)
         sys.exit(EXIT_USER_ERROR)
     except GraphValidationError as exc:
         for error in exc.errors:
-            click.echo(f"error: {error.format(exc.source)}", err=True)
+            _say("error: ", error.format(exc.source))
         if len(exc.errors) > 1:  # one error is its own one-line summary
-            click.echo(f"{len(exc.errors)} error(s) in {exc.source}", err=True)
+            _say("", f"{len(exc.errors)} error(s) in {exc.source}")
         sys.exit(EXIT_USER_ERROR)
     except UserError as exc:
         if debug:
             traceback.print_exc()
-        click.echo(f"error: {exc}", err=True)
+        _say("error: ", exc)
         sys.exit(EXIT_USER_ERROR)
     except NodeFailed as exc:
         if debug:
             traceback.print_exception(exc.error)
-        click.echo(f"internal error: {exc} (rerun with --debug for a traceback)", err=True)
+        if _user_os_error(exc.error):
+            _say("error: ", f"node {exc.node_id!r}: {_os_message(exc.error)}")
+            sys.exit(EXIT_USER_ERROR)
+        _say("internal error: ", f"{exc} (rerun with --debug for a traceback)")
         sys.exit(EXIT_INTERNAL_ERROR)
+    except OSError as exc:
+        if debug:
+            traceback.print_exc()
+        if not _user_os_error(exc):
+            _say("internal error: ", f"{type(exc).__name__}: {exc} (rerun with --debug)")
+            sys.exit(EXIT_INTERNAL_ERROR)
+        _say("error: ", _os_message(exc))
+        sys.exit(EXIT_USER_ERROR)
     except Exception as exc:  # the last resort: never a bare traceback for users
         if debug:
             traceback.print_exc()
-        click.echo(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug)", err=True)
+        _say("internal error: ", f"{type(exc).__name__}: {exc} (rerun with --debug)")
         sys.exit(EXIT_INTERNAL_ERROR)

@@ -20,6 +20,7 @@ import signal
 import socket
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -156,6 +157,8 @@ def _warm_worker(threads: int | None = None) -> None:
     if threads is not None:
         for name in THREAD_ENV:
             os.environ.setdefault(name, str(threads))
+    if os.environ.get("AHDR_DEBUG") != "1":  # as in the CLI: library warnings are not for users
+        warnings.simplefilter("ignore")
     from ahdr_nodes.core.plugins import get_plugins
 
     get_plugins()

@@ -3,9 +3,9 @@
 A 656 KB PNG can decode to 15000x15000 pixels: gigabytes once it is a float
 frame. Every reader (PNG, JPEG, TIFF, EXR, .hdr) reads the dimensions from the
 header first and refuses an image over the limit, so memory is bounded by the
-limit, not by what a file claims. The limit is a setting, not a constant:
-``ahdr --max-pixels N`` or the environment variable ``AHDR_MAX_PIXELS`` (which
-batch workers inherit) raise it for genuinely large images.
+limit, not by what a file claims. The limit is a setting, not a constant: the
+environment variable ``AHDR_MAX_PIXELS`` (which batch workers inherit) raises it
+for genuinely large images.
 """
 
 from __future__ import annotations
@@ -62,5 +62,5 @@ def check_pixels(source: Path, *sizes: tuple[int, int, int]) -> None:
         extra += f" (and {len(sizes) - 1} more parts)" if len(sizes) > 1 else ""
         raise UserError(
             f"{source}: {width}x{height} pixels{extra} is over the limit of {limit:,} pixels; "
-            f"raise it with ahdr --max-pixels or {MAX_PIXELS_ENV}"
+            f"set {MAX_PIXELS_ENV} to raise it"
         )
