@@ -123,8 +123,20 @@ def plugins(as_json: bool) -> None:
 
 
 @click.command(name="executor")
-@click.option("--nodes", default=1000, show_default=True, help="Chain length for the overhead.")
-@click.option("--chain-mb", default=64.0, show_default=True, help="Size of each intermediate.")
+@click.option(
+    "--nodes",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="Chain length for the overhead.",
+)
+@click.option(
+    "--chain-mb",
+    type=click.FloatRange(min=0, min_open=True, max=65536),
+    default=64.0,
+    show_default=True,
+    help="Size of each intermediate.",
+)
 def bench_executor(nodes: int, chain_mb: float) -> None:
     """Executor overhead per node and peak memory of a long chain."""
     from ahdr_nodes.core.bench import chain_peak_memory, executor_overhead

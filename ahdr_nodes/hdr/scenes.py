@@ -126,6 +126,8 @@ def scene_from_folder(folder: Path, pattern: str = DEFAULT_PATTERN) -> BracketFi
     if not frames:
         raise UserError(f"{folder}: no frames matching {pattern!r} in the scene folder")
     exposure = folder / EXPOSURE_FILE
+    if exposure.exists() and not exposure.is_file():  # never silently fall back to EXIF
+        raise UserError(f"{exposure}: is not a file (a scene's exposures, one EV a line)")
     return BracketFiles(folder.name, frames, exposure_file=exposure if exposure.is_file() else None)
 
 

@@ -12,10 +12,11 @@ from pathlib import Path
 import click
 import torch
 
-from ahdr_nodes import UserError
+from ahdr_nodes import UserError, check_writable
 from ahdr_nodes.hdr.data.sources import bundled_hdri_files, find_hdr_files, split_train_validation
 from ahdr_nodes.hdr.ops.linearise import DEFAULT_RESPONSE, RESPONSES
 from ahdr_nodes.hdr.train import TrainConfig, train
+from ahdr_nodes.hdr.train.checkpoint import STATE_FILE
 from ahdr_nodes.hdr.train.config import AMP_CHOICES, DEVICE_CHOICES
 
 BUNDLED = "bundled"
@@ -107,6 +108,8 @@ def train_command(
     --resume and the same settings for an exact continuation), training.json,
     curves.png and, when all --steps are done, ahdrnet.safetensors.
     """
+    # a file as --out, or a folder that cannot be written, fails now, not after training
+    check_writable(out / STATE_FILE, overwrite=True)
     if threads is not None:
         torch.set_num_threads(threads)
     train_files, validation_files = split_sources(data)
