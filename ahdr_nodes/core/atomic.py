@@ -8,6 +8,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from pathlib import Path
 
 from ahdr_nodes.core.errors import UserError
@@ -51,6 +52,36 @@ def stale_temps(path: str | os.PathLike[str]) -> list[Path]:
     return [p for p in target.parent.glob(f"{glob.escape(prefix)}*") if pattern.fullmatch(p.name)]
 
 
+# Files created inside all_or_nothing(), withdrawn if the block fails.
+_CREATED: ContextVar[list[Path] | None] = ContextVar("ahdr_created_outputs", default=None)
+
+
+@contextlib.contextmanager
+def all_or_nothing() -> Iterator[None]:
+    """When the block raises, the files it created are removed again.
+
+    A run whose last output is refused (a preview with NaN pixels, found only
+    once it is computed) so leaves no first output behind. Files the block
+    replaced (overwrite) keep their new content: the old one is gone. A process
+    killed outright runs no cleanup: what it finished stays, complete (atomic),
+    and a resumed batch makes only what is missing. A nested block joins the
+    outer one.
+    """
+    if _CREATED.get() is not None:
+        yield
+        return
+    created: list[Path] = []
+    token = _CREATED.set(created)
+    try:
+        yield
+    except BaseException:
+        for path in created:
+            path.unlink(missing_ok=True)
+        raise
+    finally:
+        _CREATED.reset(token)
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike[str], overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; move it into place on success.
@@ -73,10 +104,13 @@ def atomic_output(path: str | os.PathLike[str], overwrite: bool = False) -> Iter
         yield temp
         _refuse_existing(target, overwrite)
         os.chmod(temp, _FILE_MODE)
-        os.replace(temp, target)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+    created = _CREATED.get()
+    if created is not None and not target.exists():
+        created.append(target)
+    os.replace(temp, target)
 
 
 def check_writable(path: str | os.PathLike[str], overwrite: bool = False) -> None:

@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
-from ahdr_nodes.core.atomic import check_not_input
+from ahdr_nodes.core.atomic import all_or_nothing, check_not_input
 from ahdr_nodes.core.errors import UserError
 from ahdr_nodes.core.graph_file import PortRef
 from ahdr_nodes.core.node import Lineage, Node, NodeContext
@@ -121,6 +121,7 @@ class Executor:
         deps = dependencies(graph.spec)
         ancestors: dict[str, set[str]] = {}
         with contextlib.ExitStack() as contexts:
+            contexts.enter_context(all_or_nothing())  # no partial set of outputs on failure
             for context in self.hook.run_context():
                 if context is not None:
                     contexts.enter_context(context)

@@ -100,3 +100,13 @@ def test_weights_metadata_beyond_any_real_network_is_refused_at_once(
     result = _merge(ahdr, frames, "--ev", "-2,0,2", "--weights", str(weights))
     assert_refused(result.code, result.err, f"{weights}: AHDRNet config: {field} must be at most")
     assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    ("setting", "culprit"),
+    [("tonemap.mu=1.0e+308", "'mu': expected <= "), ("tonemap.exposure=1.0e+300", "'exposure'")],
+)
+def test_finite_but_absurd_tonemap_params_are_refused(ahdr, setting: str, culprit: str) -> None:
+    # mu = 1e308 made every preview pixel NaN; an exposure of 1e300 stops, all white
+    result = ahdr("validate", "debevec", "--set", setting)
+    assert_refused(result.code, result.err, culprit)

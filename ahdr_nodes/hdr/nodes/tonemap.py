@@ -17,9 +17,16 @@ class Tonemap(Node):
     method = Param(
         str, "mu_law", choices=("mu_law", "reinhard", "drago", "mantiuk", "exposure_gamma")
     )
-    mu = Param(float, 5000.0, minimum=1e-6, doc="mu_law compression")
+    # bounded so that the curve stays finite: mu = 1e308 made every pixel NaN
+    mu = Param(float, 5000.0, minimum=1e-6, maximum=1e9, doc="mu_law compression")
     gamma = Param(float, 2.2, minimum=0.1, maximum=10.0, doc="display gamma (all but mu_law)")
-    exposure = Param(float, 0.0, doc="stops added before display (exposure_gamma only)")
+    exposure = Param(
+        float,
+        0.0,
+        minimum=-60.0,
+        maximum=60.0,
+        doc="stops added before display (exposure_gamma only)",
+    )
 
     def run(self, ctx: NodeContext, hdr: HDRImage, **inputs: Any) -> dict[str, Any]:
         radiance = hdr.data
