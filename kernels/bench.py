@@ -1,173 +1,124 @@
-"""Benchmarks behind `ahdr bench drdb|model`: fused Triton versus eager and torch.compile.
+"""The workloads behind `ahdr bench drdb|model` and the GPU script: fused Triton
+versus eager PyTorch and torch.compile, timed in one run.
 
-Every figure is measured in the run that reports it: the matmul rate and copy
-bandwidth that give the FLOP and byte floors are timed on the same device, in the
-same dtype, just before the implementations. Times are medians: on CUDA from
-triton.testing.do_bench after a warm-up call (so compilation is not timed), on the
-CPU from time.perf_counter around each call. An implementation that cannot run
-here becomes a row with the reason it was skipped, never a made-up time.
+Every implementation of a workload gets the same weights and inputs, and its output
+is checked against a float64 eager run of them (the max-error column). The FLOP and
+byte floors come from a matmul rate and a copy bandwidth measured in the same run.
+An implementation that cannot run here becomes a row with the reason, never a
+made-up time.
 """
 
 from __future__ import annotations
 
-import platform
-import statistics
-import time
+import copy
+import functools
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import torch
-from ahdr_kernels.drdb import drdb_forward_triton, pack_drdb
-from ahdr_kernels.launch import INTERPRETING, TileConfig
-from ahdr_kernels.reference import drdb_reference, random_drdb_weights
+from ahdr_kernels.bench_table import BenchRow
+from ahdr_kernels.drdb import PackedDRDB, Workspace, drdb_forward_triton, interior, pack_drdb
+from ahdr_kernels.environment import device_name
+from ahdr_kernels.launch import INTERPRETING, TileConfig, last_layer_config
+from ahdr_kernels.reference import Layers, drdb_reference, random_drdb_weights
 from ahdr_kernels.support import triton_available
+from ahdr_kernels.timing import MachineRates, Workload, measure_rates, median_ms, peak_memory_mib
 from torch import Tensor, nn
+from torch.nn import functional as F
 
-IMPLS = ("eager", "eager-channels-last", "compile", "compile-cudagraphs", "triton")
+BENCH_IMPLS = (
+    "eager",
+    "eager-channels-last",
+    "eager-cudnn-benchmark",
+    "compile",
+    "compile-cudagraphs",
+    "triton",
+)
 COMPILE_MODES = {"compile": "max-autotune-no-cudagraphs", "compile-cudagraphs": "max-autotune"}
 DRDB_MACS_PER_PIXEL = 9 * 32 * sum(64 + 32 * k for k in range(6)) + 256 * 64
 AHDRNET_MACS_PER_PIXEL = 1_446_720  # DESIGN.md section 3
-CPU_MIN_RUNS = 5
 
-Workload = Callable[[], object]
-DRDBWeights = tuple[list[tuple[Tensor, Tensor]], Tensor, Tensor]
-
-
-@dataclass(frozen=True)
-class MachineRates:
-    """Measured ceilings of this device in one dtype."""
-
-    matmul_tflops: float
-    copy_gbps: float
-
-
-@dataclass(frozen=True)
-class BenchRow:
-    """One implementation on one workload; time fields are None when `skipped`."""
-
-    workload: str
-    impl: str
-    height: int
-    width: int
-    dtype: str
-    device: str
-    flop_floor_ms: float
-    byte_floor_ms: float
-    matmul_tflops: float
-    copy_gbps: float
-    median_ms: float | None = None
-    tflops: float | None = None
-    percent_of_matmul: float | None = None
-    peak_memory_mib: float | None = None
-    speedup_vs_eager: float | None = None
-    skipped: str | None = None
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """'1500x1000' (width x height, as image sizes are written) -> (height, width)."""
-    width, sep, height = text.lower().partition("x")
-    if not sep or not width.isdigit() or not height.isdigit() or "0" in (width[0], height[0]):
-        raise ValueError(f"size {text!r} is not WIDTHxHEIGHT, e.g. 1500x1000")
-    return int(height), int(width)
-
-
-def median_ms(fn: Workload, device: torch.device, rep_ms: float = 100.0) -> float:
-    """Median time of one call, after a warm-up call that absorbs compilation."""
-    fn()
-    if device.type == "cuda":
-        from triton.testing import do_bench
-
-        torch.cuda.synchronize()
-        return float(do_bench(fn, warmup=25, rep=rep_ms, return_mode="median"))
-    times = []
-    deadline = time.perf_counter() + rep_ms / 1000
-    while len(times) < CPU_MIN_RUNS or time.perf_counter() < deadline:
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
-
-
-def peak_memory_mib(fn: Workload, device: torch.device) -> float | None:
-    """Memory one call allocates at its peak above what was live before (CUDA only)."""
-    if device.type != "cuda":
-        return None
-    torch.cuda.synchronize()
-    torch.cuda.reset_peak_memory_stats(device)
-    before = torch.cuda.memory_allocated(device)
-    fn()
-    torch.cuda.synchronize()
-    return (torch.cuda.max_memory_allocated(device) - before) / 2**20
-
-
-def measure_rates(dtype: torch.dtype, device: torch.device) -> MachineRates:
-    """Large-matmul rate and device-to-device copy bandwidth, measured now."""
-    n = 8192 if device.type == "cuda" else 1024
-    a = torch.randn(n, n, device=device).to(dtype)
-    b = torch.randn(n, n, device=device).to(dtype)
-    matmul_ms = median_ms(lambda: a @ b, device)
-    copy_bytes = 2**30 if device.type == "cuda" else 2**26
-    src = torch.empty(copy_bytes, dtype=torch.uint8, device=device)
-    dst = torch.empty_like(src)
-    copy_ms = median_ms(lambda: dst.copy_(src), device)
-    return MachineRates(
-        matmul_tflops=2 * n**3 / (matmul_ms * 1e-3) / 1e12,
-        copy_gbps=2 * copy_bytes / (copy_ms * 1e-3) / 1e9,  # read + write
-    )
+Build = Callable[[], Workload]
 
 
 def check_impls(impls: tuple[str, ...] | list[str]) -> None:
-    unknown = [impl for impl in impls if impl not in IMPLS]
+    unknown = [impl for impl in impls if impl not in BENCH_IMPLS]
     if unknown:
-        raise ValueError(f"unknown implementation {unknown[0]!r}; choose from {', '.join(IMPLS)}")
+        raise ValueError(
+            f"unknown implementation {unknown[0]!r}; choose from {', '.join(BENCH_IMPLS)}"
+        )
 
 
-def cuda_only_reason(impl: str, device: torch.device) -> str | None:
+def skip_reason(impl: str, device: torch.device) -> str | None:
     """Why `impl` cannot be timed on `device`, or None when it can."""
-    if impl == "triton":
+    if impl.split()[0] == "triton":
         if not triton_available():
             return "triton is not installed"
-        if device.type != "cuda" or INTERPRETING:
-            return (
-                "the Triton kernels need CUDA, TRITON_INTERPRET unset (the interpreter is untimed)"
-            )
+        if INTERPRETING:
+            return "TRITON_INTERPRET=1: the interpreter is not timed"
+        if device.type != "cuda":
+            return "the Triton kernels need CUDA"
     if impl == "compile-cudagraphs" and device.type != "cuda":
         return "CUDA graphs need CUDA"
     return None
 
 
+def config_label(config: TileConfig) -> str:
+    return (
+        f"{config.block_h}x{config.block_w} w{config.num_warps} s{config.num_stages} "
+        f"k{config.block_k}"
+    )
+
+
+def relative_error(out: object, ref: Tensor) -> float:
+    assert isinstance(out, Tensor)
+    return ((out.double() - ref).abs().max() / ref.abs().max()).item()
+
+
+def with_cudnn_benchmark(fn: Workload) -> Workload:
+    """fn with cuDNN's autotuner on while it runs (it picks kernels per shape)."""
+
+    def run() -> object:
+        with torch.backends.cudnn.flags(enabled=True, benchmark=True):
+            return fn()
+
+    return run
+
+
 def run_workloads(
     name: str,
-    height: int,
-    width: int,
+    size: tuple[int, int],
     dtype: torch.dtype,
     device: torch.device,
-    builders: dict[str, Callable[[], Workload]],
+    builders: dict[str, Build],
     flops: float,
     floor_bytes: float,
+    reference: Tensor,
+    rates: MachineRates | None = None,
 ) -> list[BenchRow]:
-    """Time each built workload; an impl that cannot be built or run gets a skip reason."""
-    rates = measure_rates(dtype, device)
+    """Time each built workload and check its output against `reference` (float64)."""
+    rates = rates or measure_rates(dtype, device)
     common = dict(
         workload=name,
-        height=height,
-        width=width,
+        height=size[0],
+        width=size[1],
         dtype=str(dtype).removeprefix("torch."),
         device=device_name(device),
         flop_floor_ms=flops / (rates.matmul_tflops * 1e12) * 1e3,
         byte_floor_ms=floor_bytes / (rates.copy_gbps * 1e9) * 1e3,
         matmul_tflops=rates.matmul_tflops,
         copy_gbps=rates.copy_gbps,
+        rates_idle=rates.idle,
     )
     rows = []
     for impl, build in builders.items():
-        reason = cuda_only_reason(impl, device)
+        reason = skip_reason(impl, device)
         if reason is not None:
             rows.append(BenchRow(impl=impl, skipped=reason, **common))
             continue
         try:
             with torch.inference_mode():
                 fn = build()
+                error = relative_error(fn(), reference)
                 elapsed = median_ms(fn, device)
                 peak = peak_memory_mib(fn, device)
         except Exception as error:  # one failing impl must not hide the others' results
@@ -185,8 +136,9 @@ def run_workloads(
                 impl=impl,
                 median_ms=elapsed,
                 tflops=achieved,
-                percent_of_matmul=100 * achieved / rates.matmul_tflops,
+                percent_of_matmul=100 * achieved / rates.matmul_tflops if rates.idle else None,
                 peak_memory_mib=peak,
+                max_error=error,
                 **common,
             )
         )
@@ -205,70 +157,82 @@ def compiled(fn: Callable[..., Tensor], impl: str) -> Callable[..., Tensor]:
     return torch.compile(fn, mode=COMPILE_MODES[impl])
 
 
+def _on(device: torch.device, dtype: torch.dtype, layers: Layers, *tensors: Tensor):
+    """Weights moved to device and dtype; 4-D ones channels-last."""
+
+    def move(t: Tensor) -> Tensor:
+        t = t.to(device, dtype)
+        return t.contiguous(memory_format=torch.channels_last) if t.dim() == 4 else t
+
+    return [(move(w), move(b)) for w, b in layers], *(move(t) for t in tensors)
+
+
 def bench_drdb(
     size: tuple[int, int] = (1000, 1500),
     dtype: torch.dtype = torch.bfloat16,
-    impls: tuple[str, ...] | list[str] = IMPLS,
+    impls: tuple[str, ...] | list[str] = BENCH_IMPLS,
     device: torch.device | str = "cuda",
-    config: TileConfig | None = None,
+    configs: tuple[TileConfig, ...] = (TileConfig(),),
     seed: int = 0,
+    rates: MachineRates | None = None,
 ) -> list[BenchRow]:
-    """One DRDB (64 channels in and out, batch 1) at size (height, width), per impl."""
+    """One DRDB (64 channels in and out, batch 1) at size (height, width), per impl.
+
+    With more than one config, `triton` gives a row per config ("triton 8x32 w8 s3
+    k64"), all on the same inputs, weights and reference.
+    """
     check_impls(impls)
     device = torch.device(device)
     height, width = size
     layers, fuse_weight, fuse_bias = random_drdb_weights(torch.Generator().manual_seed(seed))
-
-    def params(memory_format: torch.memory_format) -> DRDBWeights:
-        def move(t: Tensor) -> Tensor:
-            t = t.to(device, dtype)
-            return t.contiguous(memory_format=memory_format) if t.dim() == 4 else t
-
-        return [(move(w), move(b)) for w, b in layers], move(fuse_weight), move(fuse_bias)
-
     x = torch.randn(1, 64, height, width, generator=torch.Generator().manual_seed(seed + 1))
     x = x.to(device, dtype)
     x_last = x.contiguous(memory_format=torch.channels_last)
+    args = _on(device, dtype, layers, fuse_weight, fuse_bias)
+    args64 = _on(device, torch.float64, *args)
+    reference = drdb_reference(x.double(), *args64)
 
-    def eager() -> Workload:
-        args = params(torch.contiguous_format)
-        return lambda: drdb_reference(x, *args)
-
-    def eager_channels_last() -> Workload:
-        args = params(torch.channels_last)
-        return lambda: drdb_reference(x_last, *args)
-
-    def compile_impl(impl: str) -> Callable[[], Workload]:
+    def compile_impl(impl: str) -> Build:
         def build() -> Workload:
-            args = params(torch.channels_last)
             fn = compiled(drdb_reference, impl)
             return lambda: fn(x_last, *args)
 
         return build
 
-    def fused() -> Workload:
-        packed = pack_drdb(*params(torch.contiguous_format), dtype)
-        return lambda: drdb_forward_triton(x_last, packed, config=config)
+    def fused(config: TileConfig) -> Build:
+        def build() -> Workload:
+            packed = pack_drdb(*args, dtype)
+            workspace = Workspace()
+            return lambda: drdb_forward_triton(x_last, packed, config=config, workspace=workspace)
 
-    builders = {
-        "eager": eager,
-        "eager-channels-last": eager_channels_last,
+        return build
+
+    builders: dict[str, Build] = {
+        "eager": lambda: lambda: drdb_reference(x, *args),
+        "eager-channels-last": lambda: lambda: drdb_reference(x_last, *args),
+        "eager-cudnn-benchmark": lambda: with_cudnn_benchmark(
+            lambda: drdb_reference(x_last, *args)
+        ),
         "compile": compile_impl("compile"),
         "compile-cudagraphs": compile_impl("compile-cudagraphs"),
-        "triton": fused,
     }
+    if len(configs) == 1:
+        builders["triton"] = fused(configs[0])
+    else:
+        builders |= {f"triton {config_label(c)}": fused(c) for c in configs}
+    chosen = [name for name in builders if name.split()[0] in impls]
     bytes_per_value = torch.finfo(dtype).bits // 8
     weight_values = sum(w.numel() + b.numel() for w, b in layers) + fuse_weight.numel()
-    floor_bytes = bytes_per_value * (2 * 64 * height * width + weight_values)
     return run_workloads(
         "drdb",
-        height,
-        width,
+        size,
         dtype,
         device,
-        {impl: builders[impl] for impl in impls},
+        {name: builders[name] for name in chosen},
         flops=2 * DRDB_MACS_PER_PIXEL * height * width,
-        floor_bytes=floor_bytes,
+        floor_bytes=bytes_per_value * (2 * 64 * height * width + weight_values),
+        reference=reference,
+        rates=rates,
     )
 
 
@@ -277,121 +241,134 @@ def bench_model(
     make_inputs: Callable[[int, int], tuple[Tensor, ...]],
     size: tuple[int, int] = (1000, 1500),
     dtype: torch.dtype = torch.bfloat16,
-    impls: tuple[str, ...] | list[str] = IMPLS,
+    impls: tuple[str, ...] | list[str] = BENCH_IMPLS,
     device: torch.device | str = "cuda",
     macs_per_pixel: int = AHDRNET_MACS_PER_PIXEL,
     output_channels: int = 3,
+    rates: MachineRates | None = None,
 ) -> list[BenchRow]:
     """The full network per impl, without importing it.
 
     build_model(drdb_impl) returns the network with its DRDBs on "eager" or
-    "triton"; the compile impls compile the eager network. make_inputs(height,
-    width) returns the forward's positional arguments (float32, CPU); they are
-    moved to `device` and `dtype` here.
+    "triton"; every impl gets the weights of the first one built, and the compile
+    impls compile the eager network. make_inputs(height, width) returns the
+    forward's positional arguments (float32, CPU), moved to `device` and `dtype` here.
     """
     check_impls(impls)
     device = torch.device(device)
     height, width = size
     inputs = tuple(t.to(device, dtype) for t in make_inputs(height, width))
+    base = build_model("eager").eval()
+    weights = {name: t.detach().clone() for name, t in base.state_dict().items()}
 
     def network(drdb_impl: str, memory_format: torch.memory_format) -> nn.Module:
-        return build_model(drdb_impl).to(device, dtype).to(memory_format=memory_format).eval()
+        model = build_model(drdb_impl)
+        model.load_state_dict(weights)
+        return model.to(device, dtype).to(memory_format=memory_format).eval()
 
-    def builder(impl: str) -> Callable[[], Workload]:
+    def builder(impl: str) -> Build:
         def build() -> Workload:
-            if impl == "triton":
-                model = network("triton", torch.channels_last)
-            elif impl == "eager":
+            if impl == "eager":
                 model = network("eager", torch.contiguous_format)
             else:
-                model = network("eager", torch.channels_last)
+                model = network("triton" if impl == "triton" else "eager", torch.channels_last)
             fn = compiled(model, impl) if impl in COMPILE_MODES else model
-            return lambda: fn(*inputs)
+            run = lambda: fn(*inputs)  # noqa: E731
+            return with_cudnn_benchmark(run) if impl == "eager-cudnn-benchmark" else run
 
         return build
 
-    model = build_model("eager")
-    weight_values = sum(p.numel() for p in model.parameters())
+    with torch.inference_mode():
+        reference = copy.deepcopy(base).to(device, torch.float64)(*(t.double() for t in inputs))
+    weight_values = sum(p.numel() for p in base.parameters())
     bytes_per_value = torch.finfo(dtype).bits // 8
     input_values = sum(t.numel() for t in inputs)
     output_values = output_channels * height * width * inputs[0].shape[0]
     return run_workloads(
         "model",
-        height,
-        width,
+        size,
         dtype,
         device,
         {impl: builder(impl) for impl in impls},
         flops=2 * macs_per_pixel * height * width * inputs[0].shape[0],
         floor_bytes=bytes_per_value * (input_values + output_values + weight_values),
+        reference=reference,
+        rates=rates,
     )
 
 
-def device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+def _grown(x: Tensor, w: Tensor, b: Tensor) -> Tensor:
+    return F.relu(F.conv2d(x, w, b, padding=2, dilation=2))
 
 
-def environment(device: torch.device | str) -> dict[str, str]:
-    """Versions to record beside every figure: device, driver, torch, triton."""
+def _closing(x: Tensor, w: Tensor, b: Tensor, fw: Tensor, fb: Tensor) -> Tensor:
+    """The last layer as eager runs it: conv + ReLU, concat, 1x1, residual."""
+    return F.conv2d(torch.cat((x, _grown(x, w, b)), 1), fw, fb) + x[:, : fw.shape[0]]
+
+
+def bench_layers(
+    size: tuple[int, int] = (1000, 1500),
+    dtype: torch.dtype = torch.bfloat16,
+    device: torch.device | str = "cuda",
+    config: TileConfig | None = None,
+    seed: int = 0,
+    rates: MachineRates | None = None,
+) -> list[BenchRow]:
+    """Each DRDB layer alone, cuDNN (channels-last; the last layer with its concat, 1x1
+    and residual) against its Triton kernel, on the same weights and features."""
     device = torch.device(device)
-    info = {"device": device_name(device), "torch": torch.__version__}
-    if triton_available():
-        import triton
-
-        info["triton"] = triton.__version__
-    if device.type == "cuda":
-        info["cuda"] = str(torch.version.cuda)
-        info["driver"] = _nvidia_driver()
-    return info
-
-
-def _nvidia_driver() -> str:
-    import subprocess
-
-    try:
-        result = subprocess.run(
-            ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (nvidia-smi failed)"
-    return result.stdout.strip().splitlines()[0]
-
-
-def _fmt(value: float | None, digits: int) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
-def format_table(rows: list[BenchRow]) -> str:
-    """Aligned text table: one line per impl, then the floors and rates they rest on."""
-    if not rows:
-        return "no results"
-    header = ("impl", "median ms", "TFLOP/s", "% matmul", "peak MiB", "vs eager", "note")
-    lines = [
-        (
-            r.impl,
-            _fmt(r.median_ms, 3),
-            _fmt(r.tflops, 2),
-            _fmt(r.percent_of_matmul, 1),
-            _fmt(r.peak_memory_mib, 0),
-            "-" if r.speedup_vs_eager is None else f"{r.speedup_vs_eager:.2f}x",
-            f"skipped: {r.skipped}" if r.skipped else "",
-        )
-        for r in rows
-    ]
-    widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
-    first = rows[0]
-    title = (
-        f"{first.workload} {first.width}x{first.height} {first.dtype} on {first.device}: "
-        f"FLOP floor {first.flop_floor_ms:.3f} ms (matmul {first.matmul_tflops:.2f} TFLOP/s), "
-        f"byte floor {first.byte_floor_ms:.3f} ms (copy {first.copy_gbps:.1f} GB/s)"
+    config = config or TileConfig()
+    rates = rates or measure_rates(dtype, device)
+    height, width = size
+    layers, fuse_weight, fuse_bias = random_drdb_weights(torch.Generator().manual_seed(seed))
+    args = _on(device, dtype, layers, fuse_weight, fuse_bias)
+    args64 = _on(device, torch.float64, *args)
+    packed = pack_drdb(*args, dtype)
+    features = torch.randn(
+        1, packed.buffer_channels, height, width, generator=torch.Generator().manual_seed(seed)
     )
-    body = [
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-        for row in [header, *lines]
-    ]
-    return "\n".join([title, *body])
+    features = features.to(device, dtype).contiguous(memory_format=torch.channels_last)
+    rows: list[BenchRow] = []
+    for k in range(len(layers)):
+        c_in = args[0][k][0].shape[1]
+        last = k == len(layers) - 1
+        x, weights, weights64 = features[:, :c_in], args[0][k], args64[0][k]
+        if last:
+            reference = _closing(x.double(), *weights64, *args64[1:])
+            eager = functools.partial(_closing, x, *weights, *args[1:])
+        else:
+            reference = _grown(x.double(), *weights64)
+            eager = functools.partial(_grown, x, *weights)
+        rows += run_workloads(
+            f"layer {k + 1}",
+            size,
+            dtype,
+            device,
+            {
+                "eager-channels-last": lambda eager=eager: eager,
+                "triton": lambda k=k: _triton_layer(packed, features, k, config),
+            },
+            flops=2 * (9 * c_in * 32 + (c_in + 32) * 64 * last) * height * width,
+            floor_bytes=torch.finfo(dtype).bits // 8 * (c_in + 32 + 32 * last) * height * width,
+            reference=reference,
+            rates=rates,
+        )
+    return rows
+
+
+def _triton_layer(packed: PackedDRDB, features: Tensor, k: int, config: TileConfig) -> Workload:
+    """Layer k's kernel on a block buffer holding `features`; returns its output view."""
+    from ahdr_kernels.drdb_last import drdb_last
+    from ahdr_kernels.drdb_layer import drdb_layer
+
+    (buf,) = Workspace().buffers(features[:, : packed.in_channels], packed, 1)
+    interior(buf).copy_(features.permute(0, 2, 3, 1))
+    weight, bias = packed.layer_weights[k], packed.layer_biases[k]
+    if k < len(packed.layer_weights) - 1:
+        c_in = weight.shape[0] // 9
+        out = interior(buf)[..., c_in : c_in + 32].permute(0, 3, 1, 2)
+        return lambda: (drdb_layer(buf, weight, bias, config), out)[1]
+    out = torch.empty_like(features[:, : packed.in_channels])
+    tile = last_layer_config(config, packed.dtype)
+    fused = (packed.fuse_weight, packed.fuse_bias)
+    return lambda: (drdb_last(buf, weight, bias, *fused, (out,), tile), out)[1]

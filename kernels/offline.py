@@ -21,6 +21,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -169,6 +170,13 @@ def compile_variant(variant: Variant) -> Resources:
     )
 
 
+def compile_all(variants: list[Variant], jobs: int) -> Iterator[dict[str, object]]:
+    """One record per variant, in order, compiled `jobs` at a time: the variant, its
+    Resources and problems, or the error that stopped it."""
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        yield from pool.map(_record, variants)
+
+
 def _record(variant: Variant) -> dict[str, object]:
     try:
         resources = compile_variant(variant)
@@ -190,10 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.sweep:
         variants += [v for config in SWEEP for v in block_variants("bf16", config)]
     failed = 0
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        for record in pool.map(_record, variants):
-            failed += bool(record.get("error") or record.get("problems"))
-            print(json.dumps(record), flush=True)
+    for record in compile_all(variants, args.jobs):
+        failed += bool(record.get("error") or record.get("problems"))
+        print(json.dumps(record), flush=True)
     print(f"offline: {len(variants)} variants, {failed} failed or over budget", file=sys.stderr)
     return 1 if failed else 0
 

@@ -1,69 +1,104 @@
 #!/usr/bin/env bash
-# One prepared GPU check of the fused DRDB kernels, for a session that has a CUDA card.
+# Every GPU figure of the fused DRDB kernels from one call of at most 8 minutes.
 #
-# Run from the repository root:   scripts/gpu_check.sh [STAGE ...]
-# Results go to $OUT (or ./out): environment.json, pytest.log, correctness.json,
-# bench.jsonl, tables.md, run.log. Every stage writes as soon as it ends, so a
-# time limit that cuts the run short keeps what was measured before it.
+# Run from the repository root:   OUT=DIR scripts/gpu_check.sh [--cpu-smoke] [STAGE ...]
 #
-# Stages (default all, in this order; see kernels/gpu_report.py):
-#   pytest       the CPU kernel tests, compiled on the GPU (TRITON_INTERPRET=0)
-#   correctness  fused vs eager cuDNN vs a float64 reference, bf16 and fp16, 3 tile configs
-#   drdb sweep model drdb-4k model-4k   benchmarks at 1500x1000 and 3840x2160, bf16
+# Stages run in this order, most valuable first, each under its own `timeout`, each
+# appending to $OUT as soon as it has results, so a cut run keeps what came before:
+#   compile      every kernel variant and sweep config compiled for sm_90a in parallel
+#   env          card, driver, CUDA, cuDNN, torch, triton, clocks
+#   correctness  fused vs eager cuDNN vs float64, bf16 and fp16 (a failure stops nothing)
+#   drdb model   eager, eager channels-last, eager cudnn.benchmark, Triton at 1500x1000
+#   layers       each layer: cuDNN vs its Triton kernel
+#   sweep        the DRDB per tile config of ahdr_kernels.launch.SWEEP
+#   inductor-drdb inductor-model   torch.compile max-autotune rows, one at a time
+#   pytest       the kernel tests compiled on the GPU, fixed Hypothesis seed
+#   drdb-4k model-4k   3840x2160
+# Files (at most 8 come back from a lent machine): run.log, stages.tsv (stage, exit
+# status, seconds), results.jsonl (every record, tagged with its stage), tables.md,
+# pytest.log.
 #
-# Missing wheels: the model benchmark imports ahdr_nodes, which needs OpenEXR (the
-# GPU image lacks it; it has torch, triton, pytest, hypothesis and the rest). With
-# no network there, download the wheel here first and carry the folder .whl:
-#   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 \
-#     --implementation cp --platform manylinux_2_28_x86_64 \
-#     --platform manylinux_2_17_x86_64 -d .whl OpenEXR==3.5.3
-# This script installs every wheel in .whl into a private folder before it runs.
+# --cpu-smoke runs every stage on the CPU under the Triton interpreter on tiny
+# shapes (CI runs it: tests/kernels/test_gpu_check_script.py). Nothing needs
+# installing on the GPU image: the model and the report import without OpenEXR.
 set -uo pipefail
 
 OUT="${OUT:-./out}"
-mkdir -p "$OUT"
 PYTHON="${PYTHON:-python3}"
-export PYTHONUNBUFFERED=1 TRITON_INTERPRET=0
-export TORCHINDUCTOR_CACHE_DIR="${TORCHINDUCTOR_CACHE_DIR:-/tmp/ahdr-inductor}"
+mkdir -p "$OUT"
+: >"$OUT/stages.tsv"
+
+smoke=0
+if [ "${1:-}" = --cpu-smoke ]; then
+    smoke=1
+    shift
+fi
+
+# name:seconds on the GPU (sum 480 s: the 8-minute call) and in the smoke run
+LIMITS=(compile:45:30 env:15:20 correctness:40:40 drdb:30:30 model:40:40 layers:30:30
+    sweep:45:20 inductor-drdb:60:60 inductor-model:75:60 pytest:40:60 drdb-4k:25:30
+    model-4k:35:40)
 
 site=/tmp/ahdr-site
 mkdir -p "$site"
-if compgen -G ".whl/*.whl" >/dev/null; then
-    "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \
-        --upgrade --target "$site" .whl/*.whl || exit 1
-fi
 # The folder kernels/ imports as ahdr_kernels (pyproject's package-dir): a link
 # gives the same name without installing the project.
 ln -sfn "$PWD/kernels" "$site/ahdr_kernels"
-export PYTHONPATH="$site:$PWD${PYTHONPATH:+:$PYTHONPATH}"
-
-if ! "$PYTHON" -c 'import sys, torch; sys.exit(not torch.cuda.is_available())'; then
-    echo "gpu_check: $PYTHON sees no CUDA GPU; run this on a machine with one" >&2
-    exit 2
-fi
-
-stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(pytest correctness drdb sweep model drdb-4k model-4k)
-
-{
-    nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
-    "$PYTHON" -c 'import torch, triton; print("torch", torch.__version__, "cuda",
-        torch.version.cuda, "triton", triton.__version__, torch.cuda.get_device_name())'
-} 2>&1 | tee "$OUT/run.log"
-
-status=0
-report_stages=()
-for stage in "${stages[@]}"; do
-    if [ "$stage" = pytest ]; then
-        "$PYTHON" -m pytest -q -p no:cacheprovider tests/kernels/test_drdb_kernels.py \
-            2>&1 | tee "$OUT/pytest.log" | tail -n 5 | tee -a "$OUT/run.log" || status=1
-    else
-        report_stages+=("$stage")
+export PYTHONPATH="$site:$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
+export TRITON_DEFAULT_FP_FUSION=1 TORCHINDUCTOR_CACHE_DIR="${TORCHINDUCTOR_CACHE_DIR:-/tmp/ahdr-inductor}"
+report_flags=()
+if [ "$smoke" = 1 ]; then
+    export TRITON_INTERPRET=1
+    report_flags=(--smoke)
+else
+    export TRITON_INTERPRET=0
+    if ! "$PYTHON" -c 'import sys, torch; sys.exit(not torch.cuda.is_available())'; then
+        echo "gpu_check: $PYTHON sees no CUDA GPU; run it on one, or with --cpu-smoke" >&2
+        exit 2
     fi
-done
-if [ ${#report_stages[@]} -gt 0 ]; then
-    "$PYTHON" -m ahdr_kernels.gpu_report "$OUT" "${report_stages[@]}" 2>&1 \
-        | tee -a "$OUT/run.log" || status=1
 fi
-echo "gpu_check: exit status $status; results in $OUT" | tee -a "$OUT/run.log"
+
+run_stage() {
+    local name=$1 limit=$2
+    case $name in
+    compile)  # the offline compiler needs the real JIT, even in the smoke run
+        TRITON_INTERPRET=0 timeout "$limit" "$PYTHON" scripts/gpu_report.py compile "$OUT" \
+            "${report_flags[@]}"
+        ;;
+    pytest)
+        local select=()
+        # the interpreter is slow: the smoke run checks the stage, not the whole file
+        [ "$smoke" = 1 ] && select=(-k "rounding or default_output or rejects")
+        timeout "$limit" "$PYTHON" -m pytest -q -x -p no:cacheprovider --hypothesis-seed=0 \
+            tests/kernels/test_drdb_kernels.py "${select[@]}" >"$OUT/pytest.log" 2>&1
+        local status=$?
+        tail -n 3 "$OUT/pytest.log"
+        return $status
+        ;;
+    *)
+        timeout "$limit" "$PYTHON" scripts/gpu_report.py "$name" "$OUT" "${report_flags[@]}"
+        ;;
+    esac
+}
+
+start_all=$SECONDS
+for entry in "${LIMITS[@]}"; do
+    IFS=: read -r name gpu_limit smoke_limit <<<"$entry"
+    if [ $# -gt 0 ] && [[ " $* " != *" $name "* ]]; then
+        continue
+    fi
+    limit=$gpu_limit
+    [ "$smoke" = 1 ] && limit=$smoke_limit
+    echo "== $name (limit ${limit}s)"
+    start=$SECONDS
+    run_stage "$name" "$limit"
+    code=$?
+    [ "$code" = 124 ] && echo "$name: timed out after ${limit}s"
+    printf '%s\t%s\t%s\n' "$name" "$code" "$((SECONDS - start))" >>"$OUT/stages.tsv"
+done 2>&1 | tee -a "$OUT/run.log"
+# the loop ran in a pipe's subshell: the stage table carries the statuses out
+status=0
+[ -n "$(awk -F'\t' '$2 != 0' "$OUT/stages.tsv")" ] && status=1
+echo "gpu_check: exit status $status after $((SECONDS - start_all)) s; results in $OUT" \
+    | tee -a "$OUT/run.log"
 exit "$status"

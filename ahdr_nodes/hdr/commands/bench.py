@@ -23,12 +23,12 @@ def _dtype(choice: str, device: torch.device) -> torch.dtype:
 
 
 def _impls(text: str) -> list[str]:
-    from ahdr_kernels.bench import IMPLS
+    from ahdr_kernels.bench import BENCH_IMPLS
 
     impls = [part.strip() for part in text.split(",") if part.strip()]
-    unknown = [impl for impl in impls if impl not in IMPLS]
+    unknown = [impl for impl in impls if impl not in BENCH_IMPLS]
     if unknown or not impls:
-        raise UserError(f"--impl {text!r}: choose from {', '.join(IMPLS)}")
+        raise UserError(f"--impl {text!r}: choose from {', '.join(BENCH_IMPLS)}")
     return impls
 
 
@@ -79,6 +79,8 @@ def _report(
     overwrite: bool,
 ) -> None:
     from ahdr_kernels import bench
+    from ahdr_kernels.bench_table import format_table
+    from ahdr_kernels.environment import environment
 
     check_report(json_path, overwrite)
     target = pick_device(device)
@@ -98,8 +100,8 @@ def _report(
             _impls(impls),
             target,
         )
-    click.echo(bench.format_table(rows))
-    payload = {"environment": bench.environment(target), "rows": [asdict(row) for row in rows]}
+    click.echo(format_table(rows))
+    payload = {"environment": environment(target), "rows": [asdict(row) for row in rows]}
     write_report(json_path, payload, overwrite)
 
 
