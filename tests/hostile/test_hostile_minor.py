@@ -58,3 +58,13 @@ def test_an_exposure_file_that_is_a_folder_is_refused_not_ignored(ahdr, tmp_path
     result = ahdr("merge", "--scene", str(scene), "-o", str(tmp_path / "o.exr"))
     assert_refused(result.code, result.err, f"{scene / 'exposure.txt'}: is not a file")
     assert snapshot(tmp_path) == before
+
+
+def test_a_fresh_training_run_refuses_a_folder_holding_its_files(ahdr, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "curves.png").write_bytes(b"the user's plot")
+    before = snapshot(tmp_path)
+    result = ahdr("train", "--data", "bundled", "--steps", "1", "--out", str(out), "--crop", "16")
+    assert_refused(result.code, result.err, f"{out / 'curves.png'}: already exists")
+    assert snapshot(tmp_path) == before

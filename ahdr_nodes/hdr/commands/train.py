@@ -18,6 +18,7 @@ from ahdr_nodes.hdr.ops.linearise import DEFAULT_RESPONSE, RESPONSES
 from ahdr_nodes.hdr.train import TrainConfig, train
 from ahdr_nodes.hdr.train.checkpoint import STATE_FILE
 from ahdr_nodes.hdr.train.config import AMP_CHOICES, DEVICE_CHOICES
+from ahdr_nodes.hdr.train.loop import CURVES_FILE, LOG_FILE, WEIGHTS_FILE
 
 BUNDLED = "bundled"
 
@@ -37,6 +38,23 @@ def split_sources(data: tuple[str, ...]) -> tuple[list[Path], list[Path]]:
             "so that whole images can be held out for validation"
         )
     return train_files, validation_files
+
+
+def check_out_folder(out: Path, resume: bool) -> None:
+    """Before training: --out must be a folder that can be written, and a fresh run
+    must find none of the files it writes there (it replaces them as it goes: a
+    user's curves.png, an earlier run's weights), so nothing is lost unasked."""
+    check_writable(out / STATE_FILE, overwrite=True)
+    if resume or not out.is_dir():
+        return
+    names = (STATE_FILE, LOG_FILE, CURVES_FILE, WEIGHTS_FILE)
+    taken = [out / name for name in names if (out / name).exists()]
+    taken += sorted(out.glob("checkpoint-*.safetensors"))
+    if taken:
+        raise UserError(
+            f"{taken[0]}: already exists; a fresh run would replace it "
+            "(choose another --out, or pass --resume)"
+        )
 
 
 @click.command("train")
@@ -108,8 +126,7 @@ def train_command(
     --resume and the same settings for an exact continuation), training.json,
     curves.png and, when all --steps are done, ahdrnet.safetensors.
     """
-    # a file as --out, or a folder that cannot be written, fails now, not after training
-    check_writable(out / STATE_FILE, overwrite=True)
+    check_out_folder(out, resume)
     if threads is not None:
         torch.set_num_threads(threads)
     train_files, validation_files = split_sources(data)
