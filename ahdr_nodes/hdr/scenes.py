@@ -16,13 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from PIL import Image, UnidentifiedImageError
 
 from ahdr_nodes import UserError, load_yaml, shown
+from ahdr_nodes.hdr.io.exif import ExifUnreadable, read_exif
 from ahdr_nodes.hdr.io.ldr_files import LDR_SUFFIXES
 from ahdr_nodes.hdr.scene_folder import EXPOSURE_FILE
 
-EXIF_IFD = 0x8769
 DATETIME_ORIGINAL_TAG = 0x9003
 DEFAULT_PATTERN = "*"
 MANIFEST_SUFFIXES = (".csv", ".yaml", ".yml")
@@ -134,9 +133,8 @@ def scene_from_folder(folder: Path, pattern: str = DEFAULT_PATTERN) -> BracketFi
 def capture_time(path: Path) -> datetime | None:
     """EXIF DateTimeOriginal, or None when the file has none."""
     try:
-        with Image.open(path) as image:
-            raw = image.getexif().get_ifd(EXIF_IFD).get(DATETIME_ORIGINAL_TAG)
-    except (OSError, UnidentifiedImageError):
+        raw = read_exif(path).get(DATETIME_ORIGINAL_TAG)
+    except (FileNotFoundError, ExifUnreadable):
         return None
     try:
         return datetime.strptime(str(raw), "%Y:%m:%d %H:%M:%S") if raw else None

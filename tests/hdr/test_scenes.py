@@ -14,9 +14,9 @@ from PIL import Image
 
 from ahdr_nodes.core.errors import UserError
 from ahdr_nodes.core.graph_file import apply_inputs, load_graph_file
+from ahdr_nodes.hdr.io.exif import EXIF_IFD
 from ahdr_nodes.hdr.scenes import (
     DATETIME_ORIGINAL_TAG,
-    EXIF_IFD,
     BracketFiles,
     capture_time,
     discover_scenes,

@@ -79,15 +79,27 @@ def png_seeds() -> list[bytes]:
     ]
 
 
-def jpeg_seeds() -> list[bytes]:
+def _camera_exif() -> bytes:
+    """What a camera records: orientation, and in the Exif IFD the exposure time,
+    f-number, ISO and capture time that brackets are read and grouped by."""
     exif = Image.Exif()
     exif[0x0112] = 6  # rotated: orientation is applied on read
+    exif[0x0110] = "fuzz camera"
+    sub = exif.get_ifd(0x8769)
+    sub[0x829A] = 1 / 250  # ExposureTime
+    sub[0x829D] = 2.8  # FNumber
+    sub[0x8827] = 200  # ISO
+    sub[0x9003] = "2026:11:27 09:00:00"  # DateTimeOriginal
+    return exif.tobytes()
+
+
+def jpeg_seeds() -> list[bytes]:
     photo = Image.fromarray(_pixels(16, 24, 3))
     return [
         _encode(".jpg", _pixels(16, 16, 3)),
         _encode(".jpg", _pixels(9, 17, 1)),
         _pillow(photo, "JPEG", progressive=True),
-        _pillow(photo, "JPEG", exif=exif.tobytes()),
+        _pillow(photo, "JPEG", exif=_camera_exif()),
     ]
 
 
@@ -100,6 +112,7 @@ def tiff_seeds() -> list[bytes]:
         _pillow(rgb, "TIFF", compression="tiff_lzw"),
         _pillow(rgb, "TIFF", compression="tiff_adobe_deflate"),
         _pillow(rgb, "TIFF", save_all=True, append_images=[rgb]),
+        _pillow(rgb, "TIFF", exif=_camera_exif()),
     ]
 
 

@@ -12,6 +12,7 @@ line on stdout is a JSON summary.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -30,8 +31,17 @@ FUZZ_MAX_PIXELS = "4000000"  # the limit the cases run under: a lying header hit
 
 
 def _readers() -> dict[str, Callable[[Path], object]]:
+    from ahdr_nodes import UserError
+    from ahdr_nodes.hdr.exposure import exif_exposures
     from ahdr_nodes.hdr.io import read_hdr, read_ldr
-    from ahdr_nodes.hdr.scenes import read_manifest
+    from ahdr_nodes.hdr.scenes import capture_time, read_manifest
+
+    def frame(path: Path) -> object:
+        """A frame as a bracket uses it: its EXIF capture time and exposure, then pixels."""
+        capture_time(path)
+        with contextlib.suppress(UserError):  # no exposure tags: refused, yet decode it
+            exif_exposures([path])
+        return read_ldr(path)
 
     def graph(path: Path) -> object:
         from ahdr_nodes import prepare
@@ -47,9 +57,9 @@ def _readers() -> dict[str, Callable[[Path], object]]:
         return model
 
     return {
-        "png": read_ldr,
-        "jpeg": read_ldr,
-        "tiff": read_ldr,
+        "png": frame,
+        "jpeg": frame,
+        "tiff": frame,
         "exr": read_hdr,
         "hdr": read_hdr,
         "graph": graph,

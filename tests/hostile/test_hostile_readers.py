@@ -3,6 +3,7 @@ decoding, and what the C decoders print is captured: a bad file prints one line.
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 from pathlib import Path
@@ -11,6 +12,7 @@ import cv2
 import numpy as np
 import pytest
 from hostile_support import assert_refused, snapshot, write_frames
+from PIL import Image
 
 from ahdr_nodes.hdr.io import write_hdr
 from ahdr_nodes.hdr.io.pixel_limit import MAX_PIXELS_ENV
@@ -126,4 +128,30 @@ def test_a_truncated_exr_prints_one_line(ahdr_fd, tmp_path: Path) -> None:
     )
     assert_refused(result.code, result.err, f"{source}: not a readable EXR file")
     assert result.out == ""
+    assert snapshot(tmp_path) == before
+
+
+def _tiff_of_width_zero(path: Path) -> Path:
+    """A TIFF whose ImageWidth entry says 0: Pillow's header parser raises ValueError."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.zeros((4, 6, 3), np.uint8)).save(buffer, "TIFF")
+    data = bytearray(buffer.getvalue())
+    directory = struct.unpack("<I", data[4:8])[0]
+    for entry in range(struct.unpack("<H", data[directory : directory + 2])[0]):
+        at = directory + 2 + 12 * entry
+        if struct.unpack("<H", data[at : at + 2])[0] == 256:  # ImageWidth, a LONG here
+            data[at + 8 : at + 12] = struct.pack("<I", 0)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_frame_whose_exif_cannot_be_parsed_is_refused_when_grouping(ahdr, tmp_path: Path) -> None:
+    # found by the fuzz: EXIF capture times were read by a second reader that let
+    # Pillow's ValueError through (exit 1)
+    folder = tmp_path / "in"
+    write_frames(folder, 8, 8, count=2)
+    _tiff_of_width_zero(folder / "z.tif")
+    before = snapshot(tmp_path)
+    result = ahdr("batch", "debevec", str(folder), str(tmp_path / "out"))
+    assert_refused(result.code, result.err, "no EXIF capture time to group by")
     assert snapshot(tmp_path) == before

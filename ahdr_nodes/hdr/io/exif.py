@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 EXIF_IFD = 0x8769
 ORIENTATION_TAG = 0x0112
@@ -35,5 +35,5 @@ def read_exif(path: Path) -> dict[int, Any]:
             return {**dict(exif), **dict(exif.get_ifd(EXIF_IFD))}
     except FileNotFoundError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+    except Exception as error:  # Pillow's parsers on a hostile file may raise anything
         raise ExifUnreadable(str(error)) from None
