@@ -64,11 +64,18 @@ def conv3x3_dilated(
             image + corner[:, None] + (shift + offs_k)[None, :], mask=in_image[:, None], other=0.0
         )
         w = tl.load(w_ptr + (k + offs_k)[:, None] * N_OUT + offs_n[None, :])
-        if UPCAST:
-            a = a.to(tl.float32)
-            w = w.to(tl.float32)
-        acc = tl.dot(a, w, acc, input_precision=INPUT_PRECISION)
+        acc = mma(a, w, acc, UPCAST, INPUT_PRECISION)
     return acc
+
+
+@triton.jit
+def mma(a, w, acc, UPCAST: tl.constexpr, INPUT_PRECISION: tl.constexpr):
+    """acc + a @ w with fp32 accumulation; under the interpreter (UPCAST) bf16
+    operands are upcast first, exactly (the interpreter's bf16 dot is wrong)."""
+    if UPCAST:
+        a = a.to(tl.float32)
+        w = w.to(tl.float32)
+    return tl.dot(a, w, acc, input_precision=INPUT_PRECISION)
 
 
 @triton.jit

@@ -15,33 +15,16 @@ from __future__ import annotations
 import torch
 import triton
 import triton.language as tl
-from ahdr_kernels.conv3x3 import conv3x3_dilated, pixel_tile, rounded
-from ahdr_kernels.launch import BORDER, TileConfig, dot_settings, tile_grid
+from ahdr_kernels.conv3x3 import conv3x3_dilated, mma, pixel_tile, rounded
+from ahdr_kernels.launch import BORDER, TileConfig, tile_constants, tile_grid
 from ahdr_kernels.support import GROWTH
 
 
 @triton.jit
-def _store(
-    out_ptr,
-    stride_n,
-    stride_c,
-    stride_h,
-    stride_w,
-    batch,
-    row,
-    col,
-    offs_c,
-    value,
-    mask,
-    UPCAST: tl.constexpr,
-):
-    offset = (
-        batch * stride_n
-        + row.to(tl.int64)[:, None] * stride_h
-        + col.to(tl.int64)[:, None] * stride_w
-        + offs_c.to(tl.int64)[None, :] * stride_c
-    )
-    tl.store(out_ptr + offset, rounded(value, out_ptr.dtype.element_ty, UPCAST), mask=mask[:, None])
+def _offsets(batch, row, col, offs_c, stride_n, stride_c, stride_h, stride_w):
+    """Element offsets of (pixel, channel) in an output of any strides."""
+    pixel = batch * stride_n + row.to(tl.int64) * stride_h + col.to(tl.int64) * stride_w
+    return pixel[:, None] + offs_c.to(tl.int64)[None, :] * stride_c
 
 
 @triton.jit
@@ -109,47 +92,19 @@ def _drdb_last_kernel(
             image + centre[:, None] + (c0 + offs_k)[None, :], mask=in_image[:, None], other=0.0
         )
         w = tl.load(fw_ptr + (c0 + offs_k)[:, None] * C_OUT + offs_c[None, :])
-        if UPCAST:
-            a = a.to(tl.float32)
-            w = w.to(tl.float32)
-        fused = tl.dot(a, w, fused, input_precision=INPUT_PRECISION)
+        fused = mma(a, w, fused, UPCAST, INPUT_PRECISION)
     w = tl.load(fw_ptr + (C_IN + offs_g)[:, None] * C_OUT + offs_c[None, :])
-    if UPCAST:
-        grown = grown.to(tl.float32)
-        w = w.to(tl.float32)
-    fused = tl.dot(grown, w, fused, input_precision=INPUT_PRECISION)
+    fused = mma(grown, w, fused, UPCAST, INPUT_PRECISION)
 
-    residual = tl.load(image + centre[:, None] + offs_c[None, :], mask=in_image[:, None], other=0.0)
+    mask = in_image[:, None]
+    residual = tl.load(image + centre[:, None] + offs_c[None, :], mask=mask, other=0.0)
     fused += tl.load(fb_ptr + offs_c)[None, :] + residual.to(tl.float32)
-    _store(
-        out_ptr,
-        out_stride_n,
-        out_stride_c,
-        out_stride_h,
-        out_stride_w,
-        batch,
-        row,
-        col,
-        offs_c,
-        fused,
-        in_image,
-        UPCAST,
-    )
+    value = rounded(fused, out_ptr.dtype.element_ty, UPCAST)
+    s_n, s_c, s_h, s_w = out_stride_n, out_stride_c, out_stride_h, out_stride_w
+    tl.store(out_ptr + _offsets(batch, row, col, offs_c, s_n, s_c, s_h, s_w), value, mask=mask)
     if HAS_OUT2:
-        _store(
-            out2_ptr,
-            out2_stride_n,
-            out2_stride_c,
-            out2_stride_h,
-            out2_stride_w,
-            batch,
-            row,
-            col,
-            offs_c,
-            fused,
-            in_image,
-            UPCAST,
-        )
+        s_n, s_c, s_h, s_w = out2_stride_n, out2_stride_c, out2_stride_h, out2_stride_w
+        tl.store(out2_ptr + _offsets(batch, row, col, offs_c, s_n, s_c, s_h, s_w), value, mask=mask)
 
 
 def drdb_last(
@@ -181,13 +136,13 @@ def drdb_last(
             f"drdb_last: weights {tuple(weight.shape)}, {tuple(fuse_weight.shape)} do not fit "
             f"the buffer {tuple(buf.shape)}"
         )
-    if not 1 <= len(outs) <= 2 or any(o.shape != (batch, c_out, height, width) for o in outs):
+    expected = (batch, c_out, height, width)
+    if not 1 <= len(outs) <= 2 or any(o.shape != expected or o.dtype != buf.dtype for o in outs):
         raise ValueError(
-            f"drdb_last: outputs {[tuple(o.shape) for o in outs]} are not one or two "
-            f"{(batch, c_out, height, width)}"
+            f"drdb_last: outputs {[(tuple(o.shape), o.dtype) for o in outs]} are not one or "
+            f"two {expected} in {buf.dtype}"
         )
     grid, tiles_w = tile_grid(batch, height, width, config)
-    upcast, precision = dot_settings(buf.dtype)
     _drdb_last_kernel[grid](
         buf,
         weight,
@@ -205,13 +160,8 @@ def drdb_last(
         *outs[-1].stride(),
         C_IN=c_in,
         C_OUT=c_out,
-        GROWTH_=GROWTH,
-        BLOCK_H=config.block_h,
-        BLOCK_W=config.block_w,
-        BLOCK_K=config.chunk(c_in),
         HAS_OUT2=len(outs) == 2,
-        UPCAST=upcast,
-        INPUT_PRECISION=precision,
+        **tile_constants(config, c_in, buf.dtype),
         num_warps=config.num_warps,
         num_stages=config.num_stages,
     )

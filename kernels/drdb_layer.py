@@ -17,7 +17,7 @@ import torch
 import triton
 import triton.language as tl
 from ahdr_kernels.conv3x3 import conv3x3_dilated, pixel_tile, rounded
-from ahdr_kernels.launch import BORDER, TileConfig, dot_settings, tile_grid
+from ahdr_kernels.launch import BORDER, TileConfig, tile_constants, tile_grid
 from ahdr_kernels.support import GROWTH
 
 
@@ -83,7 +83,6 @@ def drdb_layer(
         raise ValueError(f"drdb_layer: buffer {tuple(buf.shape)} cannot take C_in={c_in}")
     height, width = padded_h - 2 * BORDER, padded_w - 2 * BORDER
     grid, tiles_w = tile_grid(batch, height, width, config)
-    upcast, precision = dot_settings(buf.dtype)
     _drdb_layer_kernel[grid](
         buf,
         weight,
@@ -95,12 +94,7 @@ def drdb_layer(
         buf.stride(1),
         C_IN=c_in,
         C_TOTAL=c_total,
-        GROWTH_=GROWTH,
-        BLOCK_H=config.block_h,
-        BLOCK_W=config.block_w,
-        BLOCK_K=config.chunk(c_in),
-        UPCAST=upcast,
-        INPUT_PRECISION=precision,
+        **tile_constants(config, c_in, buf.dtype),
         num_warps=config.num_warps,
         num_stages=config.num_stages,
     )

@@ -79,6 +79,19 @@ def tile_grid(
     return (tiles_h * tiles_w, batch), tiles_w
 
 
+def tile_constants(config: TileConfig, c_in: int, dtype: torch.dtype) -> dict[str, object]:
+    """The constexprs every DRDB kernel takes for a tile config, C_in and buffer dtype."""
+    upcast, precision = dot_settings(dtype)
+    return dict(
+        GROWTH_=GROWTH,
+        BLOCK_H=config.block_h,
+        BLOCK_W=config.block_w,
+        BLOCK_K=config.chunk(c_in),
+        UPCAST=upcast,
+        INPUT_PRECISION=precision,
+    )
+
+
 def dot_settings(dtype: torch.dtype) -> tuple[bool, str]:
     """(upcast tiles to fp32 before tl.dot, tl.dot input precision) for a buffer dtype.
 

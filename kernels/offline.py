@@ -27,7 +27,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
-from ahdr_kernels.launch import INTERPRETING, SWEEP, TileConfig, dot_settings, last_layer_config
+from ahdr_kernels.launch import (
+    INTERPRETING,
+    SWEEP,
+    TileConfig,
+    last_layer_config,
+    tile_constants,
+)
 from ahdr_kernels.support import GROWTH
 
 SHARED_BUDGET = 232_448  # bytes of shared memory one block may use on sm_90 (227 KiB)
@@ -86,16 +92,9 @@ def block_variants(dtype: str, config: TileConfig | None = None) -> list[Variant
 def _source(variant: Variant):  # -> triton.compiler.ASTSource
     from triton.compiler import ASTSource
 
-    _, precision = dot_settings(getattr(torch, TORCH_DTYPES[variant.dtype]))
-    config, dt = variant.config, f"*{variant.dtype}"
-    common = dict(
-        GROWTH_=GROWTH,
-        BLOCK_H=config.block_h,
-        BLOCK_W=config.block_w,
-        BLOCK_K=config.chunk(variant.c_in),
-        UPCAST=False,
-        INPUT_PRECISION=precision,
-    )
+    dtype, dt = getattr(torch, TORCH_DTYPES[variant.dtype]), f"*{variant.dtype}"
+    # compiled for the GPU, so never the interpreter's upcast
+    common = {**tile_constants(variant.config, variant.c_in, dtype), "UPCAST": False}
     if variant.kernel == "layer":
         from ahdr_kernels.drdb_layer import _drdb_layer_kernel as kernel
 
