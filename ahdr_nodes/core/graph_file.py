@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from ahdr_nodes.core.errors import UserError
-from ahdr_nodes.core.yaml_limits import load_yaml
+from ahdr_nodes.core.yaml_limits import load_yaml, shown
 
 GRAPH_FORMAT_VERSION = 1
 
@@ -175,7 +175,7 @@ def _parse_node(entry: Any, index: int, spec: GraphSpec) -> NodeSpec | None:
         spec.problems.append((f"node {node_id!r} needs a 'type' string", line))
         return None
     unknown = set(entry) - {"id", "type", "params", "inputs"}
-    for key in sorted(unknown):
+    for key in sorted(unknown, key=str):  # keys may be ints or booleans too
         spec.problems.append((f"node {node_id!r}: unknown key {key!r}", entry.key_lines.get(key)))
     params, inputs = entry.get("params") or {}, entry.get("inputs") or {}
     lines = {
@@ -187,6 +187,15 @@ def _parse_node(entry: Any, index: int, spec: GraphSpec) -> NodeSpec | None:
         if not isinstance(value, dict):
             spec.problems.append(
                 (f"node {node_id!r}: '{section}' must be a mapping", lines.get(section, line))
+            )
+            return None
+        odd = [key for key in value if not isinstance(key, str)]
+        if odd:  # YAML reads `1:`, `yes:` or `null:` as a number, boolean or None
+            spec.problems.append(
+                (
+                    f"node {node_id!r}: '{section}' keys must be names, got {shown(odd[0])}",
+                    lines.get(section, line),
+                )
             )
             return None
         for key, key_line in getattr(value, "key_lines", {}).items():

@@ -58,3 +58,17 @@ def test_a_long_bad_value_is_cut_short_in_the_message(ahdr) -> None:
     assert result.code == 2
     assert "expected float" in result.err
     assert max(map(len, result.err.splitlines())) < 400
+
+
+@pytest.mark.parametrize("key", ["1", "yes", "null", "1.5"])
+@pytest.mark.parametrize("section", ["params", "inputs"])
+def test_a_key_that_yaml_reads_as_no_name_is_refused(
+    ahdr, tmp_path: Path, key: str, section: str
+) -> None:
+    # found by the fuzz: `null: tonemap.image` ended validation with a TypeError
+    graph = tmp_path / "g.yaml"
+    graph.write_text(
+        f"version: 1\nnodes:\n  - id: t\n    type: Tonemap\n    {section}: {{{key}: x.image}}\n"
+    )
+    result = ahdr("validate", str(graph))
+    assert_refused(result.code, result.err, f"node 't': '{section}' keys must be names")
