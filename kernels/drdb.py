@@ -89,7 +89,8 @@ class Workspace:
     """Block buffers kept between calls, for one stream of calls at a time.
 
     A buffer's border is zeroed once, when it is made; the kernels write interiors
-    only, so it stays zero. Asking for another shape, dtype or device replaces them.
+    only, so it stays zero. Asking for another shape, dtype, device or inference mode
+    replaces them.
     """
 
     def __init__(self) -> None:
@@ -100,7 +101,8 @@ class Workspace:
         """`count` buffers (N, H + 4, W + 4, packed.buffer_channels) for input x."""
         batch, _, height, width = x.shape
         shape = (batch, height + 2 * BORDER, width + 2 * BORDER, packed.buffer_channels)
-        key = (shape, packed.dtype, packed.fuse_weight.device)
+        # inference tensors cannot be written outside inference mode: a switch reallocates
+        key = (shape, packed.dtype, packed.fuse_weight.device, torch.is_inference_mode_enabled())
         if key != self._key:
             self._key, self._buffers = key, []
         while len(self._buffers) < count:

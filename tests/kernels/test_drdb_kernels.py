@@ -294,3 +294,16 @@ def test_tile_config_chunks_never_straddle_a_tap() -> None:
     assert [TileConfig(block_k=64).chunk(c) for c in (64, 96, 128, 224)] == [64, 32, 64, 32]
     with pytest.raises(ValueError, match="block_k 48"):
         TileConfig(block_k=48)
+
+
+def test_workspace_reallocates_when_inference_mode_changes(device: torch.device) -> None:
+    """Inference tensors cannot be written outside inference mode (MergeNet runs both)."""
+    layers, fuse_weight, fuse_bias = random_drdb_weights(torch.Generator().manual_seed(5))
+    packed = to_device(pack_drdb(layers, fuse_weight, fuse_bias, torch.float32), device)
+    x = torch.rand(1, C0, 3, 4, device=device)
+    workspace = Workspace()
+    with torch.inference_mode():
+        (inside,) = workspace.buffers(x, packed, 1)
+    (outside,) = workspace.buffers(x, packed, 1)
+    assert inside.is_inference() and not outside.is_inference()
+    assert workspace.buffers(x, packed, 1)[0] is outside
