@@ -46,7 +46,7 @@ def _options(command):  # type: ignore[no-untyped-def]
             click.option(
                 "--impl",
                 "impls",
-                default="eager,eager-channels-last,compile,triton",
+                default="eager,eager-channels-last,eager-cudnn-benchmark,compile,triton",
                 show_default=True,
                 help="Comma list of implementations.",
             ),
