@@ -2,10 +2,11 @@
 versus eager PyTorch and torch.compile, timed in one run.
 
 Every implementation of a workload gets the same weights and inputs, and its output
-is checked against a float64 eager run of them (the max-error column). The FLOP and
-byte floors come from a matmul rate and a copy bandwidth measured in the same run.
-An implementation that cannot run here becomes a row with the reason, never a
-made-up time.
+is checked against a float64 eager run of them (the max-error column; float32 with TF32
+off above REFERENCE_FP64_PIXELS, where float64 activations of the network run to tens of
+GB at 4K). The FLOP and byte floors come from a matmul rate and a copy bandwidth
+measured in the same run. An implementation that cannot run here becomes a row with
+the reason, never a made-up time.
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ DRDB_MACS_PER_PIXEL = 9 * 32 * sum(64 + 32 * k for k in range(6)) + 256 * 64
 AHDRNET_MACS_PER_PIXEL = 1_446_720  # DESIGN.md section 3
 
 Build = Callable[[], Workload]
+REFERENCE_FP64_PIXELS = 2**21  # 1500x1000 fits; 3840x2160 gets a float32 reference
+
+
+def reference_dtype(size: tuple[int, int]) -> torch.dtype:
+    return torch.float64 if size[0] * size[1] <= REFERENCE_FP64_PIXELS else torch.float32
 
 
 def check_impls(impls: tuple[str, ...] | list[str]) -> None:
@@ -95,7 +101,7 @@ def run_workloads(
     reference: Tensor,
     rates: MachineRates | None = None,
 ) -> list[BenchRow]:
-    """Time each built workload and check its output against `reference` (float64)."""
+    """Time each built workload and check its output against `reference`."""
     rates = rates or measure_rates(dtype, device)
     common = dict(
         workload=name,
@@ -189,8 +195,9 @@ def bench_drdb(
     x = x.to(device, dtype)
     x_last = x.contiguous(memory_format=torch.channels_last)
     args = _on(device, dtype, layers, fuse_weight, fuse_bias)
-    args64 = _on(device, torch.float64, *args)
-    reference = drdb_reference(x.double(), *args64)
+    exact = reference_dtype(size)
+    with torch.backends.cudnn.flags(enabled=True, allow_tf32=False):
+        reference = drdb_reference(x.to(exact), *_on(device, exact, *args))
 
     def compile_impl(impl: str) -> Build:
         def build() -> Workload:
@@ -278,8 +285,9 @@ def bench_model(
 
         return build
 
-    with torch.inference_mode():
-        reference = copy.deepcopy(base).to(device, torch.float64)(*(t.double() for t in inputs))
+    exact = reference_dtype(size)
+    with torch.inference_mode(), torch.backends.cudnn.flags(enabled=True, allow_tf32=False):
+        reference = copy.deepcopy(base).to(device, exact)(*(t.to(exact) for t in inputs))
     weight_values = sum(p.numel() for p in base.parameters())
     bytes_per_value = torch.finfo(dtype).bits // 8
     input_values = sum(t.numel() for t in inputs)

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 class BenchRow:
     """One implementation on one workload; time fields are None when `skipped`.
 
-    max_error: max |out - ref| / max |ref| against a float64 eager run of the same
-    weights and inputs. percent_of_matmul is None unless the matmul rate was measured
-    on an idle GPU (a shared CPU gives no floor to state a percentage against).
+    max_error: max |out - ref| / max |ref| against an eager run of the same weights
+    and inputs in float64 (float32 without TF32 above 2 MP: `bench.reference_dtype`).
+    percent_of_matmul is None unless the matmul rate was measured on an idle GPU (a
+    shared CPU gives no floor to state a percentage against).
     """
 
     workload: str

@@ -33,6 +33,7 @@ STAGES = [
 pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 
 
+@pytest.mark.slow  # every stage in its own process: about 80 s
 def test_cpu_smoke_runs_every_stage_and_writes_as_it_goes(tmp_path: Path) -> None:
     out = tmp_path / "out"
     env = dict(os.environ, OUT=str(out), PYTHON=sys.executable)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 import torch
-from ahdr_kernels.bench import DRDB_MACS_PER_PIXEL, bench_drdb, bench_layers, bench_model
+from ahdr_kernels.bench import (
+    DRDB_MACS_PER_PIXEL,
+    bench_drdb,
+    bench_layers,
+    bench_model,
+    reference_dtype,
+)
 from ahdr_kernels.bench_table import format_table
 from ahdr_kernels.environment import environment
 from ahdr_kernels.timing import MachineRates
@@ -78,6 +84,11 @@ def test_layer_bench_has_a_row_per_layer_and_impl() -> None:
     assert all(row.median_ms > 0 and row.max_error < 1e-5 for row in cudnn)
     assert all(row.skipped for row in rows if row.impl == "triton")
     assert cudnn[-1].flop_floor_ms > cudnn[-2].flop_floor_ms  # the last adds the 1x1
+
+
+def test_the_reference_is_float64_up_to_full_hd_then_float32() -> None:
+    assert reference_dtype((1000, 1500)) == torch.float64
+    assert reference_dtype((2160, 3840)) == torch.float32
 
 
 def test_unknown_impl_is_named() -> None:

@@ -18,6 +18,7 @@ from ahdr_kernels.offline import SHARED_BUDGET, Resources, block_variants
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # 18 compiles: about 30 s on 2 cores with a cold triton cache
 def test_every_default_variant_compiles_for_sm90_without_spills() -> None:
     env = dict(os.environ, TRITON_INTERPRET="0", TRITON_DEFAULT_FP_FUSION="1")
     done = subprocess.run(
