@@ -6,7 +6,12 @@ and a Python caller may use. Everything under ``ahdr_nodes.core`` and
 the plugin on this surface.
 """
 
-from ahdr_nodes.core.atomic import atomic_output, check_not_input, check_writable
+from ahdr_nodes.core.atomic import (
+    atomic_output,
+    check_not_input,
+    check_not_inputs,
+    check_writable,
+)
 from ahdr_nodes.core.batch import (
     STATUSES,
     Job,
@@ -59,6 +64,7 @@ __all__ = [
     "__version__",
     "atomic_output",
     "check_not_input",
+    "check_not_inputs",
     "check_scheduler",
     "check_writable",
     "compatible",

@@ -138,16 +138,36 @@ def check_not_input(
 
     No overwrite flag allows it: a run must never destroy what it reads.
     """
-    target = Path(path)
+    check_not_inputs([path], inputs)
+
+
+def check_not_inputs(
+    paths: Iterable[str | os.PathLike[str]], inputs: Iterable[str | os.PathLike[str] | None]
+) -> None:
+    """``check_not_input`` for many outputs at once (a batch's): the inputs are
+    indexed once, by file identity (device and inode, so hard and symbolic links
+    count) and by resolved path (for files not there yet)."""
+    identities: set[tuple[int, int]] = set()
+    resolved: set[Path] = set()
     for source in inputs:
-        if source is not None and _same_file(target, Path(source)):
+        if source is not None:
+            identity = _identity(Path(source))
+            if identity is not None:
+                identities.add(identity)
+            resolved.add(Path(source).resolve())
+    for path in paths:
+        target = Path(path)
+        identity = _identity(target)
+        if (identity in identities) if identity is not None else target.resolve() in resolved:
             raise UserError(f"{target}: is an input of this run; refusing to write over it")
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    if a.exists() and b.exists():
-        return a.samefile(b)
-    return a.resolve() == b.resolve()
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
 
 
 def _try_temp(target: Path, folder: Path) -> Path:

@@ -102,3 +102,25 @@ def test_a_hostile_checkpoint_is_refused_in_one_line_without_unsafe_advice(
     assert_refused(result.code, result.err, f"{checkpoint}: {culprit}")
     assert "weights_only" not in result.err and "ran" not in result.out
     assert snapshot(tmp_path) == before
+
+
+def test_a_batch_output_never_replaces_another_scenes_frame(ahdr, tmp_path: Path) -> None:
+    # scene x's preview is named like scene y's first frame, in the same folder:
+    # each scene's own run cannot see it, --overwrite did replace the frame
+    from hostile_support import write_frames
+
+    write_frames(tmp_path, 16, 16)
+    other = write_frames(tmp_path / "y", 16, 16)
+    names = ["f0.png", "f1.png", "f2.png", "x_preview.png", "g1.png", "g2.png"]
+    for path, name in zip(other, names[3:], strict=True):
+        path.rename(tmp_path / name)
+    (tmp_path / "y").rmdir()
+    taken = tmp_path / "x_preview.png"
+    rows = [f"{'x' if i < 3 else 'y'},{name},{(-2, 0, 2)[i % 3]}" for i, name in enumerate(names)]
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("scene,frame,ev\n" + "\n".join(rows) + "\n")
+    before = snapshot(tmp_path)
+    args = ("batch", "debevec", str(manifest), str(tmp_path), "--scheduler", "local")
+    result = ahdr(*args, "--overwrite")
+    assert_refused(result.code, result.err, f"{taken}: is an input of this run")
+    assert snapshot(tmp_path) == before

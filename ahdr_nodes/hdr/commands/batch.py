@@ -21,6 +21,7 @@ from ahdr_nodes import (
     UserError,
     atomic_output,
     check_not_input,
+    check_not_inputs,
     check_scheduler,
     check_writable,
     load_graph,
@@ -106,15 +107,18 @@ def plan_jobs(jobs: list[Job], resume: bool, overwrite: bool) -> tuple[list[Job]
     return todo, settled
 
 
-def report_paths(
-    json_path: Path, source: Path, scenes: list[BracketFiles], replace: bool
-) -> list[Path]:
+def batch_inputs(source: Path, scenes: list[BracketFiles]) -> list[Path]:
+    """Every file a batch reads: a manifest ``source``, each scene's frames and exposure file."""
+    files = [p for scene in scenes for p in (*scene.frames, scene.exposure_file) if p]
+    return [source, *files]
+
+
+def report_paths(json_path: Path, inputs: list[Path], replace: bool) -> list[Path]:
     """The report's JSON and CSV paths, checked before any work: a .json name, not
-    an existing file unless ``replace`` (--resume or --overwrite), never an input
-    (a manifest ``source``, a frame, an exposure file)."""
+    an existing file unless ``replace`` (--resume or --overwrite), never one of
+    the batch's ``inputs``."""
     if json_path.suffix.lower() != ".json":
         raise UserError(f"--report {json_path}: expected a path ending in .json")
-    inputs = [source, *(p for scene in scenes for p in (*scene.frames, scene.exposure_file))]
     paths = [json_path, json_path.with_suffix(".csv")]
     for path in paths:
         check_not_input(path, inputs)
@@ -207,10 +211,11 @@ def batch(
     extra = parse_overrides(overrides)
     jobs = [scene_job(scene, output_dir, spec, overwrite, extra) for scene in scenes]
     prepare(graph_path, jobs[0].inputs)  # a graph error fails once, before any work
+    inputs = batch_inputs(input_dir, scenes)
+    # one scene's output onto another scene's frame: each job alone cannot see it
+    check_not_inputs((p for job in jobs for p in job.outputs.values()), inputs)
     todo, results = plan_jobs(jobs, resume, overwrite)
-    reports = report_paths(
-        report or output_dir / "batch_report.json", input_dir, scenes, resume or overwrite
-    )
+    reports = report_paths(report or output_dir / "batch_report.json", inputs, resume or overwrite)
     output_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(p for job in jobs for p in job.outputs.values())
     bar = tqdm(
