@@ -175,6 +175,10 @@ def manifest_yaml_seeds() -> list[bytes]:
     ]
 
 
+def exposure_seeds() -> list[bytes]:
+    return [b"0\n1.5\n2.5\n", b"-2\n0\n2\n", b"0.0\n\n3.0\n6.0\n"]
+
+
 def safetensors_seeds() -> list[bytes]:
     import tempfile
 
@@ -250,6 +254,7 @@ FORMATS = {
     "tiff": Format(".tif", tiff_seeds),
     "exr": Format(".exr", exr_seeds),
     "hdr": Format(".hdr", hdr_seeds),
+    "exposure": Format(".txt", exposure_seeds, text=True),
     "graph": Format(".yaml", graph_seeds, text=True),
     "manifest_csv": Format(".csv", manifest_csv_seeds, text=True),
     "manifest_yaml": Format(".yaml", manifest_yaml_seeds, text=True),

@@ -32,7 +32,7 @@ FUZZ_MAX_PIXELS = "4000000"  # the limit the cases run under: a lying header hit
 
 def _readers() -> dict[str, Callable[[Path], object]]:
     from ahdr_nodes import UserError
-    from ahdr_nodes.hdr.exposure import exif_exposures
+    from ahdr_nodes.hdr.exposure import exif_exposures, resolve_exposures
     from ahdr_nodes.hdr.io import read_hdr, read_ldr
     from ahdr_nodes.hdr.scenes import capture_time, read_manifest
 
@@ -42,6 +42,9 @@ def _readers() -> dict[str, Callable[[Path], object]]:
         with contextlib.suppress(UserError):  # no exposure tags: refused, yet decode it
             exif_exposures([path])
         return read_ldr(path)
+
+    def exposures(path: Path) -> object:
+        return resolve_exposures(["a.png", "b.png", "c.png"], exposure_file=path)
 
     def graph(path: Path) -> object:
         from ahdr_nodes import prepare
@@ -62,6 +65,7 @@ def _readers() -> dict[str, Callable[[Path], object]]:
         "tiff": frame,
         "exr": read_hdr,
         "hdr": read_hdr,
+        "exposure": exposures,
         "graph": graph,
         "manifest_csv": read_manifest,
         "manifest_yaml": read_manifest,

@@ -1,5 +1,5 @@
 """Fuzz every reader of files from users: images (PNG, JPEG, TIFF), EXR, Radiance .hdr,
-YAML graphs, manifests (CSV, YAML) and safetensors weights.
+YAML graphs, manifests (CSV, YAML), exposure files and safetensors weights.
 
 Mutated files run in worker processes (fuzz_worker.py) under a memory limit and a
 per-case alarm, many cases per process. A case passes when the reader returns or
