@@ -124,3 +124,17 @@ def test_a_batch_output_never_replaces_another_scenes_frame(ahdr, tmp_path: Path
     result = ahdr(*args, "--overwrite")
     assert_refused(result.code, result.err, f"{taken}: is an input of this run")
     assert snapshot(tmp_path) == before
+
+
+def test_resuming_from_a_hostile_checkpoint_is_refused_without_unsafe_advice(
+    ahdr_fd, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    torch.save({"x": _Payload()}, out / "checkpoint.pt")
+    before = snapshot(tmp_path)
+    args = ("train", "--data", "bundled", "--steps", "2", "--out", str(out), "--resume")
+    result = ahdr_fd(*args, "--crop", "16", "--batch", "1")
+    assert_refused(result.code, result.err, f"{out / 'checkpoint.pt'}: holds Python objects")
+    assert "weights_only" not in result.err and "ran" not in result.out
+    assert snapshot(tmp_path) == before

@@ -12,9 +12,7 @@ arbitrary pickled objects; our own files are safetensors only.
 
 from __future__ import annotations
 
-import pickle
 import re
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -24,12 +22,10 @@ from torch import Tensor
 from ahdr_nodes import UserError, check_not_input, check_writable
 from ahdr_nodes.hdr.model.ahdrnet import AHDRNet
 from ahdr_nodes.hdr.model.config import AHDRNetConfig
+from ahdr_nodes.hdr.model.torch_load import load_pickle_safely
 from ahdr_nodes.hdr.model.weights import check_weights_name, write_weights
 
 UNUSED_LAYERS = ("attConv1.", "attConv3.")
-# How torch.load(weights_only=True) says it met a Python object it will not build
-# (a class or function the pickle names), as opposed to bytes that are no pickle.
-_CODE_REFUSALS = ("was not an allowed global", "Unsupported global")
 LAYER_NAMES = {
     "conv1": "attention.encode",
     "att11": "attention.attention1.conv1",
@@ -98,19 +94,7 @@ def _our_name(key: str) -> str:
 def _load_state_dict(path: Path) -> Mapping[str, Tensor]:
     if not path.is_file():
         raise UserError(f"checkpoint not found: {path}")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # torch's advice to load unsafely
-            loaded = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # the unpickler on hostile bytes may raise anything
-        if isinstance(error, pickle.UnpicklingError) and any(
-            refusal in str(error) for refusal in _CODE_REFUSALS
-        ):
-            raise UserError(
-                f"{path}: holds Python objects besides tensors; refused, since loading them "
-                "could run code"
-            ) from None
-        raise UserError(f"{path}: not a PyTorch checkpoint (corrupt or another format)") from None
+    loaded = load_pickle_safely(path)
     if isinstance(loaded, Mapping) and isinstance(loaded.get("state_dict"), Mapping):
         loaded = loaded["state_dict"]
     if not isinstance(loaded, Mapping) or not all(

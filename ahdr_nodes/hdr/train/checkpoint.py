@@ -17,6 +17,7 @@ import torch
 
 from ahdr_nodes import UserError, atomic_output
 from ahdr_nodes.hdr.model import AHDRNet, load_weights
+from ahdr_nodes.hdr.model.torch_load import load_pickle_safely
 from ahdr_nodes.hdr.model.weights import write_weights
 
 STATE_FILE = "checkpoint.pt"
@@ -74,10 +75,7 @@ def load_checkpoint(
     path = out / STATE_FILE
     if not path.is_file():
         raise UserError(f"{out}: no {STATE_FILE} to resume from")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, EOFError) as error:
-        raise UserError(f"{path}: unreadable checkpoint ({error})") from None
+    payload = load_pickle_safely(path)
     load_weights(model, out / payload["weights"])
     optimizer.load_state_dict(payload["optimizer"])
     _restore_rng(payload["rng"])
