@@ -19,7 +19,7 @@ import torch
 from ahdr_kernels.bench_table import BenchRow
 from ahdr_kernels.drdb import PackedDRDB, Workspace, drdb_forward_triton, interior, pack_drdb
 from ahdr_kernels.environment import device_name
-from ahdr_kernels.launch import INTERPRETING, TileConfig, last_layer_config
+from ahdr_kernels.launch import INTERPRETING, TileConfig, last_layer_config, layer_config
 from ahdr_kernels.reference import Layers, drdb_reference, random_drdb_weights
 from ahdr_kernels.support import triton_available
 from ahdr_kernels.timing import MachineRates, Workload, measure_rates, median_ms, peak_memory_mib
@@ -375,7 +375,8 @@ def _triton_layer(packed: PackedDRDB, features: Tensor, k: int, config: TileConf
     if k < len(packed.layer_weights) - 1:
         c_in = weight.shape[0] // 9
         out = interior(buf)[..., c_in : c_in + 32].permute(0, 3, 1, 2)
-        return lambda: (drdb_layer(buf, weight, bias, config), out)[1]
+        tile = layer_config(config, packed.dtype)
+        return lambda: (drdb_layer(buf, weight, bias, tile), out)[1]
     out = torch.empty_like(features[:, : packed.in_channels])
     tile = last_layer_config(config, packed.dtype)
     fused = (packed.fuse_weight, packed.fuse_bias)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from ahdr_kernels.launch import BORDER, TileConfig, last_layer_config
+from ahdr_kernels.launch import BORDER, TileConfig, last_layer_config, layer_config
 from ahdr_kernels.reference import Layers
 from ahdr_kernels.support import GROWTH
 
@@ -133,7 +133,7 @@ def _run_block(
 
     *first, last = zip(packed.layer_weights, packed.layer_biases, strict=True)
     for weight, bias in first:
-        drdb_layer(buf, weight, bias, config)
+        drdb_layer(buf, weight, bias, layer_config(config, packed.dtype))
     last_config = last_layer_config(config, packed.dtype)
     drdb_last(buf, *last, packed.fuse_weight, packed.fuse_bias, outs, last_config)
 
@@ -149,8 +149,8 @@ def drdb_forward_triton(
 
     x: (N, C0, H, W) in any memory format and float dtype, on the weights' device.
     out: optional destination (N, C0, H, W), any strides; default is channels-last.
-    config: tile and warp settings (default TileConfig()); the last layer's kernel
-        takes `last_layer_config` of it.
+    config: tile and warp settings (default TileConfig()), as adjusted per kernel
+        and dtype by `layer_config` and `last_layer_config`.
     workspace: buffers to reuse between calls (default: fresh ones).
     """
     _check_input(x, packed)

@@ -43,12 +43,20 @@ class TileConfig:
         return self.block_k if channels % self.block_k == 0 else GROWTH
 
 
+def layer_config(config: TileConfig, dtype: torch.dtype) -> TileConfig:
+    """The config of layers 1..L-1. fp32 multiplies on CUDA cores (IEEE products, no
+    wgmma) and with 64-channel chunks spills registers on triton 3.6, the GPU image's
+    version (624 B of stack at 8x32; offline compile for sm_90a), so it takes 32."""
+    return replace(config, block_k=GROWTH) if dtype == torch.float32 else config
+
+
 def last_layer_config(config: TileConfig, dtype: torch.dtype) -> TileConfig:
-    """The tile of the last layer's kernel, which holds two accumulators (32 + 64 fp32
-    columns per pixel). Above 32 pixels per warp (16 in fp32, multiplied on CUDA cores)
-    they spill registers (offline compile for sm_90a), so the tile's height is halved
+    """The config of the last layer's kernel, which holds two accumulators (32 + 64 fp32
+    columns per pixel). Above 32 pixels per warp (8 in fp32) they spill registers
+    (offline compile for sm_90a, triton 3.6 and 3.9), so the tile's height is halved
     until it fits."""
-    per_warp = 16 if dtype == torch.float32 else 32
+    config = layer_config(config, dtype)
+    per_warp = 8 if dtype == torch.float32 else 32
     block_h = config.block_h
     while block_h > 1 and block_h * config.block_w > per_warp * config.num_warps:
         block_h //= 2

@@ -32,6 +32,7 @@ from ahdr_kernels.launch import (
     SWEEP,
     TileConfig,
     last_layer_config,
+    layer_config,
     tile_constants,
 )
 from ahdr_kernels.support import GROWTH
@@ -80,11 +81,11 @@ TORCH_DTYPES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
 
 def block_variants(dtype: str, config: TileConfig | None = None) -> list[Variant]:
     """The kernels one block launches with `config` (default TileConfig()): a layer
-    kernel per C_in, then the last layer's kernel at `last_layer_config`."""
-    config = config or TileConfig()
-    last = last_layer_config(config, getattr(torch, TORCH_DTYPES[dtype]))
+    kernel per C_in at `layer_config`, then the last layer's at `last_layer_config`."""
+    config, torch_dtype = config or TileConfig(), getattr(torch, TORCH_DTYPES[dtype])
+    layer, last = layer_config(config, torch_dtype), last_layer_config(config, torch_dtype)
     inputs = [BLOCK_WIDTH + GROWTH * k for k in range(N_LAYERS)]
-    return [Variant("layer", c_in, dtype, config) for c_in in inputs[:-1]] + [
+    return [Variant("layer", c_in, dtype, layer) for c_in in inputs[:-1]] + [
         Variant("last", inputs[-1], dtype, last)
     ]
 

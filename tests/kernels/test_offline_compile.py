@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from ahdr_kernels.launch import SWEEP, TileConfig, last_layer_config
+from ahdr_kernels.launch import SWEEP, TileConfig, last_layer_config, layer_config
 from ahdr_kernels.offline import SHARED_BUDGET, Resources, block_variants
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,10 +56,10 @@ def test_resources_name_spills_and_shared_memory_over_budget() -> None:
     ("config", "dtype", "block_h"),
     [
         (TileConfig(), torch.bfloat16, 8),  # 256 pixels, 8 warps: 32 a warp
-        (TileConfig(), torch.float32, 4),
+        (TileConfig(), torch.float32, 2),  # fp32: 8 a warp
         (TileConfig(block_h=16, block_w=32, num_warps=8), torch.bfloat16, 8),
         (TileConfig(block_h=8, block_w=16, num_warps=4), torch.float16, 8),
-        (TileConfig(block_h=8, block_w=16, num_warps=4), torch.float32, 4),
+        (TileConfig(block_h=8, block_w=16, num_warps=4), torch.float32, 2),
     ],
 )
 def test_last_layer_tile_fits_its_two_accumulators(
@@ -67,11 +67,13 @@ def test_last_layer_tile_fits_its_two_accumulators(
 ) -> None:
     last = last_layer_config(config, dtype)
     assert last.block_h == block_h
-    assert (last.block_w, last.num_warps, last.block_k) == (
-        config.block_w,
-        config.num_warps,
-        config.block_k,
-    )
+    assert (last.block_w, last.num_warps) == (config.block_w, config.num_warps)
+    assert last.block_k == layer_config(config, dtype).block_k
+
+
+def test_fp32_layers_take_32_channel_chunks() -> None:
+    assert layer_config(TileConfig(), torch.float32) == TileConfig(block_k=32)
+    assert layer_config(TileConfig(), torch.bfloat16) == TileConfig()
 
 
 def test_a_block_launches_five_layer_kernels_and_the_last() -> None:
