@@ -33,14 +33,15 @@ class MachineRates:
 
 def median_ms(fn: Workload, device: torch.device, rep_ms: float = 100.0) -> float:
     """Median time of one call, after a warm-up call that absorbs compilation."""
-    start = time.perf_counter()
     fn()
     if device.type == "cuda":
         from triton.testing import do_bench
 
         torch.cuda.synchronize()
-        first_ms = (time.perf_counter() - start) * 1000
-        rep = max(rep_ms, MIN_SAMPLES * first_ms)
+        start = time.perf_counter()  # one compiled call sizes the repetitions
+        fn()
+        torch.cuda.synchronize()
+        rep = max(rep_ms, MIN_SAMPLES * (time.perf_counter() - start) * 1000)
         return float(do_bench(fn, warmup=25, rep=rep, return_mode="median"))
     times: list[float] = []
     deadline = time.perf_counter() + rep_ms / 1000
