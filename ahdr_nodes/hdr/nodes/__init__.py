@@ -1,7 +1,9 @@
-"""The HDR plugin's nodes: load, align, linearise, AHDRNet, classical merges, tonemap, save."""
+"""The HDR plugin's nodes: load, align, linearise, AHDRNet, classical merges, blend, tonemap,
+save."""
 
 from ahdr_nodes.hdr.nodes.align import FlowAlign, HomographyAlign, MTBAlign, NoAlign
 from ahdr_nodes.hdr.nodes.attention_sheet import VisualiseAttention
+from ahdr_nodes.hdr.nodes.blend import MotionBlend
 from ahdr_nodes.hdr.nodes.classical import DebevecMerge, MertensFusion, ReferenceOnly
 from ahdr_nodes.hdr.nodes.linearise import Linearise
 from ahdr_nodes.hdr.nodes.load import LoadBracket, LoadScene
@@ -20,6 +22,7 @@ NODES = [
     DebevecMerge,
     MertensFusion,
     ReferenceOnly,
+    MotionBlend,
     Attention,
     Merge,
     VisualiseAttention,

@@ -5,22 +5,34 @@ from __future__ import annotations
 from typing import Any
 
 from ahdr_nodes import Input, Node, NodeContext, Output, Param
-from ahdr_nodes.hdr.ops.classical import debevec_merge, mertens_fusion, reference_only
+from ahdr_nodes.hdr.ops.classical import (
+    debevec_merge,
+    mertens_fusion,
+    reference_only,
+    weighted_merge,
+)
 from ahdr_nodes.hdr.ops.linearise import gamma_response
 from ahdr_nodes.hdr.types import Bracket, HDRImage, LDRImage, LinearStack
 
 
 class DebevecMerge(Node):
-    """OpenCV's Debevec radiance merge, with Linearise's response (gamma or calibrated).
+    """Debevec's radiance merge of Linearise's linear frames.
 
+    ``method: weighted`` (default) averages the linear frames in float with
+    weights that drop a frame wherever one of its channels clips; ``opencv`` is
+    OpenCV's MergeDebevec (frames quantised to 8 bits, log-domain average), kept
+    for comparison: 1.4 dB PSNR-mu below on held-out brackets (docs/results.md).
     Output on the network's scale: radiance relative to the shortest exposure,
-    where its white maps to 1. Frames are quantised to 8 bits for OpenCV.
+    where its white maps to 1.
     """
 
     stack = Input(LinearStack)
     hdr = Output(HDRImage)
+    method = Param(str, "weighted", choices=("weighted", "opencv"), doc="merge implementation")
 
     def run(self, ctx: NodeContext, stack: LinearStack, **inputs: Any) -> dict[str, Any]:
+        if self.method == "weighted":
+            return {"hdr": HDRImage(weighted_merge(stack.ldr, stack.linear, stack.reference))}
         response = stack.response if stack.response is not None else gamma_response(stack.gamma)
         return {"hdr": HDRImage(debevec_merge(stack.ldr, stack.times, response))}
 

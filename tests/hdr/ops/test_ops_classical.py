@@ -1,9 +1,15 @@
-"""Classical merges: Debevec agrees with OpenCV on the stated scale; baselines consistent."""
+"""Classical merges: Debevec agrees with OpenCV on the stated scale, the float merge beats
+it; baselines consistent."""
 
 import cv2
 import numpy as np
 
-from ahdr_nodes.hdr.ops.classical import debevec_merge, mertens_fusion, reference_only
+from ahdr_nodes.hdr.ops.classical import (
+    debevec_merge,
+    mertens_fusion,
+    reference_only,
+    weighted_merge,
+)
 from ahdr_nodes.hdr.ops.linearise import (
     calibrate_response,
     gamma_linearise,
@@ -47,6 +53,45 @@ def test_debevec_with_a_calibrated_response_stays_on_scale():
     radiance, frames, relative = bracket(2)
     merged = debevec_merge(frames, relative, calibrate_response(frames, relative))
     assert 0.9 < np.median(merged / radiance) < 1.1
+
+
+def quantised(frames, bits):
+    levels = 2**bits - 1
+    return [np.round(f * levels).astype(np.float32) / levels for f in frames]
+
+
+def test_weighted_merge_keeps_the_precision_opencv_drops():
+    radiance, frames, relative = bracket(4)
+    frames = quantised(frames, 12)
+    linear = [gamma_linearise(f, t) for f, t in zip(frames, relative, strict=True)]
+    ours = weighted_merge(frames, linear, 1)
+    opencv = debevec_merge(frames, relative, gamma_response())
+    error = np.median(np.abs(ours / radiance - 1))
+    assert error < 0.002 < np.median(np.abs(opencv / radiance - 1))
+
+
+def test_weighted_merge_takes_no_colour_from_a_channel_clipped_in_one_frame():
+    """A bright red surface: red clips in the long frame, green and blue do not.
+    Averaging the clipped red with the others would turn the highlight cyan."""
+    radiance = np.full((8, 8, 3), [0.2, 0.05, 0.05], np.float32)
+    relative = np.array([1.0, 4.0, 16.0], np.float32)
+    frames = [(np.clip(radiance * t, 0, 1) ** (1 / 2.2)).astype(np.float32) for t in relative]
+    assert frames[2][..., 0].max() == 1.0 and frames[2][..., 1].max() < 0.95
+    linear = [gamma_linearise(f, t) for f, t in zip(frames, relative, strict=True)]
+    merged = weighted_merge(frames, linear, 1)
+    np.testing.assert_allclose(merged, radiance, rtol=1e-4)
+
+
+def test_weighted_merge_takes_the_shortest_frame_where_every_frame_clips():
+    radiance = np.zeros((4, 8, 3), np.float32)
+    radiance[:, :4] = 3.0  # clipped in every frame
+    radiance[:, 4:] = 1e-4  # nearly black in every frame: all weights small, not zero
+    relative = np.array([1.0, 4.0, 16.0], np.float32)
+    frames = [(np.clip(radiance * t, 0, 1) ** (1 / 2.2)).astype(np.float32) for t in relative]
+    linear = [gamma_linearise(f, t) for f, t in zip(frames, relative, strict=True)]
+    merged = weighted_merge(frames, linear, 1)
+    np.testing.assert_array_equal(merged[:, :4], linear[0][:, :4])
+    np.testing.assert_allclose(merged[:, 4:], radiance[:, 4:], rtol=1e-4)
 
 
 def test_reference_only_is_the_linearised_reference_on_the_same_scale():

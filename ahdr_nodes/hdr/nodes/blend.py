@@ -1,0 +1,45 @@
+"""MotionBlend: a deghosting merge where things moved, a classical merge elsewhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ahdr_nodes import Input, Node, NodeContext, Output, Param
+from ahdr_nodes.hdr.ops.motion import SOFTNESS, TOLERANCE, blend_by_motion, motion_mask
+from ahdr_nodes.hdr.types import HDRImage, LinearStack
+
+
+class MotionBlend(Node):
+    """``dynamic`` (e.g. AHDRNet) where the aligned frames disagree with the reference,
+    ``static`` (e.g. Debevec) where they agree.
+
+    A classical merge is the better estimate wherever the frames agree: it keeps the
+    full range of every exposure (on held-out brackets AHDRNet compresses the
+    highlights of 4-stop brackets) and adds no network error. Where something moved it
+    ghosts, and the network's attention does not. The node reports the moving share.
+    """
+
+    stack = Input(LinearStack, "the aligned, linearised frames both merges used")
+    static = Input(HDRImage, "the merge to trust where nothing moved")
+    dynamic = Input(HDRImage, "the merge to trust where something moved")
+    hdr = Output(HDRImage)
+    mask = Output(HDRImage, "the motion mask (grey, 1 = moved), if read")
+    tolerance = Param(
+        float, TOLERANCE, minimum=0.01, maximum=10.0, doc="disagreement in ln radiance"
+    )
+    softness = Param(float, SOFTNESS, minimum=0.0, maximum=100.0, doc="mask blur, pixels")
+
+    def run(
+        self,
+        ctx: NodeContext,
+        stack: LinearStack,
+        static: HDRImage,
+        dynamic: HDRImage,
+        **inputs: Any,
+    ) -> dict[str, Any]:
+        mask = motion_mask(stack.ldr, stack.linear, stack.reference, self.tolerance, self.softness)
+        ctx.info(f"{mask.mean():.0%} of the image taken from the dynamic merge")
+        ctx.record("moving_share", round(float(mask.mean()), 4))
+        merged = blend_by_motion(static.data, dynamic.data, mask)
+        grey = mask[..., None].repeat(3, axis=2) if ctx.wants("mask") else None
+        return {"hdr": HDRImage(merged), "mask": HDRImage(grey) if grey is not None else None}

@@ -1,0 +1,57 @@
+"""The motion mask: zero on a static bracket, one over what moved, and the blend it drives."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ahdr_nodes.hdr.ops.linearise import gamma_linearise
+from ahdr_nodes.hdr.ops.motion import blend_by_motion, motion_mask
+
+RELATIVE = np.array([1.0, 4.0, 16.0], np.float32)
+
+
+def frames_of(radiances):
+    frames = [
+        (np.clip(r * t, 0, 1) ** (1 / 2.2)).astype(np.float32)
+        for r, t in zip(radiances, RELATIVE, strict=True)
+    ]
+    linear = [gamma_linearise(f, t) for f, t in zip(frames, RELATIVE, strict=True)]
+    return frames, linear
+
+
+def scene(seed=0, shape=(48, 64, 3)):
+    rng = np.random.default_rng(seed)
+    return (10 ** rng.uniform(-1.6, -0.9, shape)).astype(np.float32)
+
+
+def test_a_static_bracket_has_no_motion():
+    radiance = scene()
+    frames, linear = frames_of([radiance] * 3)
+    assert motion_mask(frames, linear, 1).max() < 1e-6
+
+
+def test_an_object_that_moved_in_one_frame_is_masked_and_only_it():
+    radiance = scene(1)
+    moved = radiance.copy()
+    moved[10:30, 20:40] *= 3.0  # a brighter object where the short frame saw background
+    frames, linear = frames_of([moved, radiance, radiance])
+    mask = motion_mask(frames, linear, 1)
+    assert mask[17:23, 27:33].min() > 0.95  # softened over 3 px at the edges
+    assert mask[:, 50:].max() < 1e-3 and mask[40:].max() < 1e-3
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), gain=st.floats(0.1, 10.0))
+def test_the_mask_is_a_weight(seed, gain):
+    rng = np.random.default_rng(seed)
+    radiances = [scene(seed) * (gain if rng.random() < 0.5 else 1.0) for _ in RELATIVE]
+    frames, linear = frames_of(radiances)
+    mask = motion_mask(frames, linear, 1)
+    assert mask.shape == (48, 64) and mask.min() >= 0.0 and mask.max() <= 1.0
+
+
+def test_blend_takes_each_merge_where_the_mask_says():
+    static, dynamic = np.zeros((2, 3, 3), np.float32), np.ones((2, 3, 3), np.float32)
+    mask = np.array([[0.0, 0.5, 1.0], [1.0, 0.5, 0.0]], np.float32)
+    blended = blend_by_motion(static, dynamic, mask)
+    np.testing.assert_allclose(blended[..., 0], mask)
