@@ -100,8 +100,11 @@ def run_workloads(
     floor_bytes: float,
     reference: Tensor,
     rates: MachineRates | None = None,
+    on_row: Callable[[BenchRow], None] | None = None,
 ) -> list[BenchRow]:
-    """Time each built workload and check its output against `reference`."""
+    """Time each built workload and check its output against `reference`; `on_row`
+    gets each row as soon as it is measured (the GPU script writes it out then).
+    Speedups are against `eager`, which comes first when it is asked for."""
     rates = rates or measure_rates(dtype, device)
     common = dict(
         workload=name,
@@ -115,46 +118,54 @@ def run_workloads(
         copy_gbps=rates.copy_gbps,
         rates_idle=rates.idle,
     )
-    rows = []
+    rows: list[BenchRow] = []
+    eager_ms = None
     for impl, build in builders.items():
-        reason = skip_reason(impl, device)
-        if reason is not None:
-            rows.append(BenchRow(impl=impl, skipped=reason, **common))
-            continue
-        try:
-            with torch.inference_mode():
-                fn = build()
-                error = relative_error(fn(), reference)
-                elapsed = median_ms(fn, device)
-                peak = peak_memory_mib(fn, device)
-        except Exception as error:  # one failing impl must not hide the others' results
-            message = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            rows.append(
-                BenchRow(impl=impl, skipped=f"failed: {type(error).__name__}: {message}", **common)
-            )
-            continue
-        finally:
-            if device.type == "cuda":
-                torch.cuda.empty_cache()
-        achieved = flops / (elapsed * 1e-3) / 1e12
-        rows.append(
-            BenchRow(
-                impl=impl,
-                median_ms=elapsed,
-                tflops=achieved,
-                percent_of_matmul=100 * achieved / rates.matmul_tflops if rates.idle else None,
-                peak_memory_mib=peak,
-                max_error=error,
-                **common,
-            )
-        )
-    eager = next((r.median_ms for r in rows if r.impl == "eager" and r.median_ms), None)
-    return [
-        BenchRow(**{**vars(r), "speedup_vs_eager": eager / r.median_ms})
-        if eager and r.median_ms
-        else r
-        for r in rows
-    ]
+        row = _measure(impl, build, device, reference, flops, rates, common)
+        if impl == "eager":
+            eager_ms = row.median_ms
+        if eager_ms and row.median_ms:
+            row = BenchRow(**{**vars(row), "speedup_vs_eager": eager_ms / row.median_ms})
+        rows.append(row)
+        if on_row is not None:
+            on_row(row)
+    return rows
+
+
+def _measure(
+    impl: str,
+    build: Build,
+    device: torch.device,
+    reference: Tensor,
+    flops: float,
+    rates: MachineRates,
+    common: dict,
+) -> BenchRow:
+    reason = skip_reason(impl, device)
+    if reason is not None:
+        return BenchRow(impl=impl, skipped=reason, **common)
+    try:
+        with torch.inference_mode():
+            fn = build()
+            error = relative_error(fn(), reference)
+            elapsed = median_ms(fn, device)
+            peak = peak_memory_mib(fn, device)
+    except Exception as exc:  # one failing impl must not hide the others' results
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return BenchRow(impl=impl, skipped=f"failed: {type(exc).__name__}: {message}", **common)
+    finally:
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
+    achieved = flops / (elapsed * 1e-3) / 1e12
+    return BenchRow(
+        impl=impl,
+        median_ms=elapsed,
+        tflops=achieved,
+        percent_of_matmul=100 * achieved / rates.matmul_tflops if rates.idle else None,
+        peak_memory_mib=peak,
+        max_error=error,
+        **common,
+    )
 
 
 def compiled(fn: Callable[..., Tensor], impl: str) -> Callable[..., Tensor]:
@@ -181,6 +192,7 @@ def bench_drdb(
     configs: tuple[TileConfig, ...] = (TileConfig(),),
     seed: int = 0,
     rates: MachineRates | None = None,
+    on_row: Callable[[BenchRow], None] | None = None,
 ) -> list[BenchRow]:
     """One DRDB (64 channels in and out, batch 1) at size (height, width), per impl.
 
@@ -240,6 +252,7 @@ def bench_drdb(
         floor_bytes=bytes_per_value * (2 * 64 * height * width + weight_values),
         reference=reference,
         rates=rates,
+        on_row=on_row,
     )
 
 
