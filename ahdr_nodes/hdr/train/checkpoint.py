@@ -9,6 +9,7 @@ points at a complete pair; older weights files are removed after it is.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from ahdr_nodes.hdr.model.weights import write_weights
 
 STATE_FILE = "checkpoint.pt"
 WEIGHTS_PATTERN = "checkpoint-{step:07d}.safetensors"
+OWN_WEIGHTS = re.compile(r"checkpoint-\d{7}\.safetensors")
 
 
 @dataclass
@@ -63,7 +65,8 @@ def save_checkpoint(
     with atomic_output(out / STATE_FILE, overwrite=True) as temp:
         torch.save(payload, temp)
     for stale in out.glob("checkpoint-*.safetensors"):
-        if stale != weights:
+        # only the files this function names: a user's checkpoint-best stays
+        if stale != weights and OWN_WEIGHTS.fullmatch(stale.name):
             stale.unlink(missing_ok=True)
     return weights
 
@@ -76,17 +79,20 @@ def load_checkpoint(
     if not path.is_file():
         raise UserError(f"{out}: no {STATE_FILE} to resume from")
     payload = load_pickle_safely(path)
-    load_weights(model, out / payload["weights"])
-    optimizer.load_state_dict(payload["optimizer"])
-    _restore_rng(payload["rng"])
-    state = TrainingState(
-        step=payload["step"],
-        examples_seen=payload["examples_seen"],
-        elapsed=payload["elapsed"],
-        losses=list(payload["losses"]),
-        validation=[(int(step), float(value)) for step, value in payload["validation"]],
-    )
-    return state, payload["settings"]
+    try:
+        load_weights(model, out / payload["weights"])
+        optimizer.load_state_dict(payload["optimizer"])
+        _restore_rng(payload["rng"])
+        state = TrainingState(
+            step=payload["step"],
+            examples_seen=payload["examples_seen"],
+            elapsed=payload["elapsed"],
+            losses=list(payload["losses"]),
+            validation=[(int(step), float(value)) for step, value in payload["validation"]],
+        )
+        return state, payload["settings"]
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        raise UserError(f"{path}: not a checkpoint of this tool ({error!r})") from None
 
 
 def _rng_states() -> dict[str, Any]:

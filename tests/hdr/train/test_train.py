@@ -109,6 +109,21 @@ def test_resume_without_a_checkpoint_names_the_folder(tmp_path):
         train(tiny_run(tmp_path, resume=True), progress=False)
 
 
+def test_resume_removes_only_the_checkpoints_it_wrote(tmp_path):
+    train(tiny_run(tmp_path, stop_at=2, checkpoint_every=1), progress=False)
+    kept = tmp_path / "checkpoint-best.safetensors"
+    kept.write_bytes((tmp_path / "checkpoint-0000002.safetensors").read_bytes())
+    train(tiny_run(tmp_path, resume=True, stop_at=4, checkpoint_every=1), progress=False)
+    assert kept.exists() and not (tmp_path / "checkpoint-0000002.safetensors").exists()
+
+
+def test_a_checkpoint_missing_its_keys_is_a_user_error(tmp_path):
+    train(tiny_run(tmp_path, stop_at=2), progress=False)
+    torch.save({"step": 2}, tmp_path / "checkpoint.pt")
+    with pytest.raises(UserError, match="not a checkpoint of this tool"):
+        train(tiny_run(tmp_path, resume=True), progress=False)
+
+
 def test_curves_draw_both_panels():
     image = draw_curves([0.5, 0.3, 0.2, 0.25, 0.1], [(2, 20.0), (5, 25.0)])
     top, bottom = image[:PANEL_HEIGHT], image[PANEL_HEIGHT:]
