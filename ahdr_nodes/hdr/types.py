@@ -72,7 +72,15 @@ class LinearStack:
         linear = [frame[rows, cols] for frame in self.linear]
         ldr = [frame[rows, cols] for frame in self.ldr]
         frames = network_frames(ldr, linear, self.times, self.response, self.gamma)
-        return network_inputs(frames, linear)
+        scale = np.float32(self.network_scale)
+        return network_inputs(frames, [values * scale for values in linear])
+
+    @property
+    def network_scale(self) -> float:
+        """The network sees radiance on the scale of the stack's shortest frame (its
+        training convention); a stack selected from a longer bracket has its
+        shortest frame at a relative time above 1, and this factor maps it back."""
+        return float(np.min(self.times))
 
 
 @dataclass

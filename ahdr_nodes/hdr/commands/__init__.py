@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+# What `ahdr merge` and `ahdr batch` run unless told otherwise: the graph that
+# measures best on held-out brackets (docs/results.md).
+DEFAULT_GRAPH = "ahdrnet_hybrid"
+
 COMMANDS = {
     "batch": (
         "batch:batch",
-        "Run GRAPH on every scene in INPUT_DIR, writing results to OUTPUT_DIR.",
+        "Run GRAPH (default: the best measured) on every scene in INPUT_DIR, into OUTPUT_DIR.",
     ),
     "data": ("data:data", "Datasets: synthetic brackets with known ground truth."),
     "demo": (

@@ -31,6 +31,7 @@ from ahdr_nodes import (
     resolve_graph_path,
     run_batch,
 )
+from ahdr_nodes.hdr.commands import DEFAULT_GRAPH
 from ahdr_nodes.hdr.io.hdr_files import HDR_SUFFIXES, read_hdr
 from ahdr_nodes.hdr.io.ldr_files import read_ldr
 from ahdr_nodes.hdr.scenes import BracketFiles, discover_scenes
@@ -144,10 +145,17 @@ def _counts(results: list[JobResult]) -> dict[str, int]:
     return {status: sum(r.status == status for r in results) for status in STATUSES}
 
 
+def _positional(arguments: tuple[str, ...]) -> tuple[str, Path, Path]:
+    """GRAPH INPUT_DIR OUTPUT_DIR, or INPUT_DIR OUTPUT_DIR with the default graph."""
+    if len(arguments) == 2:
+        return DEFAULT_GRAPH, Path(arguments[0]), Path(arguments[1])
+    if len(arguments) == 3:
+        return arguments[0], Path(arguments[1]), Path(arguments[2])
+    raise UserError(f"expected [GRAPH] INPUT_DIR OUTPUT_DIR, got {len(arguments)} arguments")
+
+
 @click.command()
-@click.argument("graph")
-@click.argument("input_dir", type=click.Path(path_type=Path))
-@click.argument("output_dir", type=click.Path(path_type=Path))
+@click.argument("arguments", nargs=-1, metavar="[GRAPH] INPUT_DIR OUTPUT_DIR")
 @click.option("--pattern", default="*", show_default=True, help="Glob for frame file names.")
 @click.option("--group-size", type=int, help="Loose frames: this many consecutive files a bracket.")
 @click.option(
@@ -178,9 +186,7 @@ def _counts(results: list[JobResult]) -> dict[str, int]:
     help="Report path (.json; a .csv goes beside it). Default: OUTPUT_DIR/batch_report.json",
 )
 def batch(
-    graph: str,
-    input_dir: Path,
-    output_dir: Path,
+    arguments: tuple[str, ...],
     pattern: str,
     group_size: int | None,
     workers: int,
@@ -190,7 +196,7 @@ def batch(
     overrides: tuple[str, ...],
     report: Path | None,
 ) -> None:
-    """Run GRAPH on every scene in INPUT_DIR, writing results to OUTPUT_DIR.
+    """Run GRAPH (default: the best measured) on every scene in INPUT_DIR, into OUTPUT_DIR.
 
     INPUT_DIR holds Kalantari-style scene folders (frames + exposure.txt), or
     loose frames (grouped by EXIF capture time, or by --group-size), or it is a
@@ -198,6 +204,7 @@ def batch(
     (and may declare `ev`, `times`, `exposure_file`, `preview`, `overwrite`).
     Exit status 2 when any scene failed; the report says which and why.
     """
+    graph, input_dir, output_dir = _positional(arguments)
     check_scheduler(scheduler)
     graph_path = resolve_graph_path(graph)
     spec = load_graph(graph_path)

@@ -16,6 +16,7 @@ from ahdr_nodes import (
     prepare,
     resolve_graph_path,
 )
+from ahdr_nodes.hdr.commands import DEFAULT_GRAPH
 from ahdr_nodes.hdr.io import HDR_SUFFIXES, LDR_SUFFIXES
 from ahdr_nodes.hdr.scenes import BracketFiles, scene_from_folder
 
@@ -76,7 +77,7 @@ def merge_inputs(
     scene: BracketFiles,
     paths: dict[str, str | None],
     declared: set[str],
-    settings: dict[str, str | None],
+    settings: dict[str, Any],
     overwrite: bool,
 ) -> dict[str, Any]:
     """Values for the graph's declared inputs; refuse ones it lacks."""
@@ -122,7 +123,7 @@ def merge_inputs(
 @click.option("--preview", type=click.Path(path_type=Path), help="Also write a tonemapped preview.")
 @click.option(
     "--graph",
-    default="ahdrnet_flow",
+    default=DEFAULT_GRAPH,
     show_default=True,
     help="Graph name or file (default: the best on held-out brackets, docs/results.md).",
 )
@@ -131,6 +132,11 @@ def merge_inputs(
     "--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Where the network runs."
 )
 @click.option("--dtype", type=click.Choice(["float32", "bfloat16", "float16"]))
+@click.option(
+    "--reference",
+    type=click.IntRange(min=1),
+    help="The reference frame, counted from the shortest exposure (default: the middle one).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 def merge(
     frames: tuple[Path, ...],
@@ -144,6 +150,7 @@ def merge(
     weights: str | None,
     device: str | None,
     dtype: str | None,
+    reference: int | None,
     overwrite: bool,
 ) -> None:
     """Merge a bracket of FRAMES (any order) into one HDR image (or, with an
@@ -165,7 +172,12 @@ def merge(
     bracket.exposure_file = exposure_file or bracket.exposure_file
     graph_path = resolve_graph_path(graph)
     spec = load_graph(graph_path)
-    settings = {"weights": weights, "device": device, "dtype": dtype}
+    settings = {
+        "weights": weights,
+        "device": device,
+        "dtype": dtype,
+        "reference": None if reference is None else reference - 1,
+    }
     paths, node_settings, targets = output_plan(spec, graph_path, output, preview)
     inputs = merge_inputs(bracket, paths, set(spec.graph_inputs), settings, overwrite)
     execute(prepare(spec, {**inputs, **node_settings}), targets)

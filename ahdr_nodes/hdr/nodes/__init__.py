@@ -9,6 +9,7 @@ from ahdr_nodes.hdr.nodes.linearise import Linearise
 from ahdr_nodes.hdr.nodes.load import LoadBracket, LoadScene
 from ahdr_nodes.hdr.nodes.network import Attention, Merge
 from ahdr_nodes.hdr.nodes.save import SaveHDR, SaveImage
+from ahdr_nodes.hdr.nodes.select import SelectFrames
 from ahdr_nodes.hdr.nodes.tonemap import Tonemap
 
 NODES = [
@@ -19,6 +20,7 @@ NODES = [
     HomographyAlign,
     FlowAlign,
     Linearise,
+    SelectFrames,
     DebevecMerge,
     MertensFusion,
     ReferenceOnly,

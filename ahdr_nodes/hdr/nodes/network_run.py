@@ -125,5 +125,5 @@ def merge(node: Merge, ctx: NodeContext, features: Features) -> dict[str, Any]:
         height, width, node.budget_bytes(), config.peak_channels, halo=halo, dtype=network.dtype
     )
     output = tiled_forward(merged, input_regions(stack), tile, halo, _progress(ctx))
-    image = output[0].permute(1, 2, 0).float().cpu().numpy()
+    image = output[0].permute(1, 2, 0).float().cpu().numpy() / np.float32(stack.network_scale)
     return {"hdr": HDRImage(np.ascontiguousarray(image, dtype=np.float32))}

@@ -1,0 +1,89 @@
+"""Brackets of 5 to 9 frames: the network takes three, a merge of all extends the range."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from ahdr_nodes import NodeContext, UserError, run_graph
+from ahdr_nodes.hdr.data.sources import bundled_hdri_files
+from ahdr_nodes.hdr.io import read_hdr, write_ldr
+from ahdr_nodes.hdr.metrics import psnr_mu
+from ahdr_nodes.hdr.nodes import Linearise, SelectFrames
+from ahdr_nodes.hdr.types import Bracket
+
+EV = [-4.0, -2.0, 0.0, 2.0, 4.0]
+
+
+def radiance() -> np.ndarray:
+    """A real panorama, scaled so its brightest pixels fill the shortest frame."""
+    source = next(p for p in bundled_hdri_files() if "lobby" in p.name)
+    values = cv2.resize(read_hdr(source), (96, 48), interpolation=cv2.INTER_AREA)
+    return (values / np.percentile(values, 99.9)).astype(np.float32)
+
+
+def frames_of(values: np.ndarray, evs: list[float]) -> list[np.ndarray]:
+    shortest = min(evs)
+    return [
+        (np.clip(values * 2.0 ** (ev - shortest), 0, 1) ** (1 / 2.2)).astype(np.float32)
+        for ev in evs
+    ]
+
+
+def stack_of(frames: list[np.ndarray], evs: list[float], reference: int):
+    times = np.array([2.0 ** (ev - min(evs)) for ev in evs])
+    bracket = Bracket(frames=frames, times=times, reference=reference)
+    return Linearise("lin", response="gamma").run(NodeContext("lin"), bracket=bracket)["stack"]
+
+
+def test_the_reference_and_its_neighbours_are_selected_on_the_brackets_scale():
+    frames = frames_of(radiance(), EV)
+    stack = stack_of(frames, EV, 2)
+    selected = SelectFrames("s").run(NodeContext("s"), stack=stack)["selected"]
+    assert selected.reference == 1 and list(selected.times) == [4.0, 16.0, 64.0]
+    assert selected.ldr[0] is frames[1] and selected.linear[2] is stack.linear[3]
+    # the network sees the three frames exactly as it would as a bracket of their own
+    alone = stack_of(frames[1:4], EV[1:4], 1)
+    np.testing.assert_allclose(selected.network_inputs(), alone.network_inputs(), rtol=1e-6)
+
+
+def test_a_three_frame_stack_passes_unchanged_and_an_end_reference_is_refused():
+    frames = frames_of(radiance(), EV[1:4])
+    stack = stack_of(frames, EV[1:4], 1)
+    assert SelectFrames("s").run(NodeContext("s"), stack=stack)["selected"] is stack
+    with pytest.raises(UserError, match="position 1"):
+        SelectFrames("s").run(NodeContext("s"), stack=stack_of(frames, EV[1:4], 0))
+
+
+def test_five_frames_extend_the_range_of_the_middle_three(tmp_path):
+    values = radiance()
+    paths = []
+    for index, frame in enumerate(frames_of(values, EV)):
+        paths.append(tmp_path / f"f{index}.tif")
+        write_ldr(paths[-1], frame, 16)
+
+    def merged(chosen: slice) -> np.ndarray:
+        evs = EV[chosen]
+        inputs = {"frames": [str(p) for p in paths[chosen]], "ev": evs}
+        result = run_graph("ahdrnet_hybrid", inputs, targets=["blend"])["blend.hdr"].data
+        return result / 2.0 ** (min(evs) - min(EV))  # onto the scale of the shortest of all
+
+    truth = np.clip(values, 0, 1)
+    five = psnr_mu(np.clip(merged(slice(0, 5)), 0, 1), truth)
+    three = psnr_mu(np.clip(merged(slice(1, 4)), 0, 1), truth)
+    assert five > three + 3.0
+
+
+def test_merge_takes_a_reference_and_says_when_the_network_cannot_use_it(ahdr, tmp_path):
+    paths = []
+    for index, frame in enumerate(frames_of(radiance(), EV)):
+        paths.append(str(tmp_path / f"f{index}.png"))
+        write_ldr(paths[-1], frame)
+    output = tmp_path / "out.exr"
+    ev = ",".join(map(str, EV))
+    result = ahdr("merge", *paths, "--ev", ev, "--reference", "1", "-o", str(output))
+    assert result.code == 2 and "position 1" in result.err and not output.exists()
+    result = ahdr("merge", *paths, "--ev", ev, "--reference", "2", "-o", str(output))
+    assert result.code == 0, result.err
+    assert "frames 1, 2, 3 of 5" in result.err
