@@ -11,10 +11,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import OpenEXR
 import pytest
 import yaml
 
 from ahdr_nodes.cli.main import main
+from ahdr_nodes.hdr.commands import DEFAULT_GRAPH
 from ahdr_nodes.hdr.data.kalantari import synthesise_dataset
 from ahdr_nodes.hdr.data.sources import bundled_hdri_files, load_sources
 from ahdr_nodes.hdr.data.synth import SynthConfig, example_rng, synthesise_example
@@ -256,3 +258,13 @@ def test_a_graph_without_batch_inputs_is_refused(tmp_path, capsys):
     make_scenes(tmp_path / "scenes", 1)
     assert ahdr("batch", graph, tmp_path / "scenes", tmp_path / "out") == 2
     assert "must declare inputs frames, output" in capsys.readouterr().err
+
+
+def test_without_a_graph_the_default_runs_and_says_so_in_the_header(tmp_path, capsys):
+    make_scenes(tmp_path / "scenes", 1)
+    out = tmp_path / "out"
+    assert ahdr("batch", tmp_path / "scenes", out, "--scheduler", "local") == 0
+    with OpenEXR.File(str(out / "001.exr"), header_only=True) as exr:
+        assert dict(exr.header())["ahdr:graph"] == f"{DEFAULT_GRAPH}.yaml"
+    assert ahdr("batch", tmp_path / "scenes") == 2
+    assert "expected [GRAPH] INPUT_DIR OUTPUT_DIR, got 1" in capsys.readouterr().err
