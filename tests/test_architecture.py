@@ -12,18 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-CONTRACTS = [
-    "pure-core",
-    "public-api",
-    pytest.param(
-        "kernels-standalone",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="kernels/gpu_report.py still imports ahdr_nodes.hdr.model (kernels owner, "
-            "issue 14 item 1): remove this mark when the contract holds",
-        ),
-    ),
-]
+CONTRACTS = ["pure-core", "public-api", "kernels-standalone"]
 
 
 @pytest.mark.parametrize("contract", CONTRACTS)
