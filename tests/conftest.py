@@ -1,6 +1,7 @@
 """Test set-up shared by the whole suite."""
 
 import os
+from collections.abc import Callable
 
 # The Triton kernels run on the CPU through the interpreter; this must be set
 # before any kernel module is imported.
@@ -55,9 +56,8 @@ class CliResult:
     err: str
 
 
-@pytest.fixture
-def ahdr(capsys):
-    """Run ``ahdr ARGS`` in-process and return its exit code and output."""
+def cli_runner(capture) -> Callable[..., CliResult]:
+    """``ahdr ARGS`` in-process; ``capture`` is pytest's capsys or capfd."""
 
     def invoke(*args: str) -> CliResult:
         try:
@@ -65,7 +65,19 @@ def ahdr(capsys):
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
-        captured = capsys.readouterr()
+        captured = capture.readouterr()
         return CliResult(code, captured.out, captured.err)
 
     return invoke
+
+
+@pytest.fixture
+def ahdr(capsys):
+    """Run ``ahdr ARGS`` in-process and return its exit code and output."""
+    return cli_runner(capsys)
+
+
+@pytest.fixture
+def ahdr_fd(capfd):
+    """Like ``ahdr``, but capturing file descriptors 1 and 2: what C libraries print too."""
+    return cli_runner(capfd)
