@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from hostile_support import write_frames
 
-SCENES = 8
+SCENES = 32  # enough that the batch is still running when the first result lands
 
 
 def _scenes(folder: Path) -> Path:
@@ -33,7 +33,7 @@ def _outputs(out: Path) -> set[str]:
 @pytest.mark.parametrize("scheduler", ["processes", "local"])
 def test_ctrl_c_stops_the_batch_and_reports_what_was_done(tmp_path: Path, scheduler: str) -> None:
     source, out = _scenes(tmp_path / "in"), tmp_path / "out"
-    command = [sys.executable, "-m", "ahdr_nodes", "batch", "debevec", str(source), str(out)]
+    command = [sys.executable, "-m", "ahdr_nodes", "batch", "debevec_flow", str(source), str(out)]
     command += ["--scheduler", scheduler, "--workers", "2"]
     # its own process group, signalled as a whole: what a Ctrl-C in a terminal does
     batch = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)

@@ -65,7 +65,7 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def test_every_node_is_listed_once_with_a_doc():
-    assert len({node.type_name for node in NODES}) == len(NODES) == 16
+    assert len({node.type_name for node in NODES}) == len(NODES) == 18
     assert all(node.describe()["doc"] for node in NODES)
     assert [node for node in NODES if not node.cacheable] == [SaveHDR, SaveImage]
 
