@@ -26,6 +26,12 @@ def _scenes(folder: Path) -> Path:
     return folder
 
 
+def _interruptible() -> None:
+    """Undo an ignored SIGINT the child would inherit: pytest-xdist workers ignore it,
+    and Python keeps an inherited SIG_IGN, as a shell's background job does."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _outputs(out: Path) -> set[str]:
     return {p.name for p in out.glob("*.exr")}
 
@@ -36,7 +42,13 @@ def test_ctrl_c_stops_the_batch_and_reports_what_was_done(tmp_path: Path, schedu
     command = [sys.executable, "-m", "ahdr_nodes", "batch", "debevec_flow", str(source), str(out)]
     command += ["--scheduler", scheduler, "--workers", "2"]
     # its own process group, signalled as a whole: what a Ctrl-C in a terminal does
-    batch = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    batch = subprocess.Popen(
+        command,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=_interruptible,
+    )
     deadline = time.monotonic() + 120
     while not _outputs(out) and time.monotonic() < deadline and batch.poll() is None:
         time.sleep(0.05)
