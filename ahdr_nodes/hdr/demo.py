@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from ahdr_nodes import PortRef, execute, load_graph, prepare, resolve_graph_path
+from ahdr_nodes.hdr.commands import DEFAULT_GRAPH
 from ahdr_nodes.hdr.data.kalantari import read_scene, write_scene
 from ahdr_nodes.hdr.data.sources import bundled_hdri_files, load_sources
 from ahdr_nodes.hdr.data.synth import SynthConfig, example_rng, synthesise_example
@@ -25,6 +26,7 @@ from ahdr_nodes.hdr.sheet import contact_sheet
 # (label, graph, whether the graph takes weights)
 METHODS = (
     ("AHDRNet", "ahdrnet_attention", True),
+    ("Default", DEFAULT_GRAPH, True),
     ("DebevecMerge", "debevec", False),
     ("ReferenceOnly", "reference_only", False),
 )

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
+from ahdr_nodes.hdr.commands import DEFAULT_GRAPH
 from ahdr_nodes.hdr.commands.size import parse_size
-from ahdr_nodes.hdr.demo import run_demo
+from ahdr_nodes.hdr.demo import METHODS, run_demo
 
 
 @click.command()
@@ -37,9 +38,10 @@ def demo(out_dir: Path, weights: str, seed: int, size: str) -> None:
             f"{r.label:<14} {r.psnr_mu:8.2f} {r.psnr_l:8.2f} {r.ssim_mu:8.4f}  "
             f"{r.hdr_path}, {r.preview_path}"
         )
-    network, *baselines = results
+    network = results[0]
+    baselines = [r for r, method in zip(results, METHODS, strict=True) if not method[2]]
     verdict = "beats" if all(network.psnr_mu > b.psnr_mu for b in baselines) else "does NOT beat"
     click.echo(
-        f"AHDRNet ({weights} weights) {verdict} both baselines on PSNR-mu; "
-        f"side-by-side sheet: {out_dir / 'sheet.png'}"
+        f"AHDRNet ({weights} weights) {verdict} both baselines on PSNR-mu; Default is "
+        f"`ahdr merge`'s graph, {DEFAULT_GRAPH}; side-by-side sheet: {out_dir / 'sheet.png'}"
     )

@@ -179,12 +179,13 @@ def test_demo_writes_results_and_scores(tmp_path, ahdr):
     for name in (
         "ahdrnet.exr",
         "ahdrnet.png",
+        "default.exr",
         "debevecmerge.exr",
         "referenceonly.exr",
         "attention.png",
         "sheet.png",
     ):
         assert (tmp_path / name).is_file(), name
-    rows = {line.split()[0]: line.split() for line in result.out.splitlines()[2:5]}
-    assert set(rows) == {"AHDRNet", "DebevecMerge", "ReferenceOnly"}
+    rows = {line.split()[0]: line.split() for line in result.out.splitlines()[2:6]}
+    assert set(rows) == {"AHDRNet", "Default", "DebevecMerge", "ReferenceOnly"}
     assert all(float(row[1]) > 0 for row in rows.values())
