@@ -98,6 +98,13 @@ def check_out_folder(out: Path, resume: bool) -> None:
     show_default=True,
     help="How frames are linearised: match the Linearise node of the graphs served.",
 )
+@click.option(
+    "--scenes",
+    type=click.Path(path_type=Path),
+    help="Train on crops of these scene folders (Kalantari layout with HDRImg.hdr, e.g. "
+    "Kalantari's real training set) instead of brackets synthesised from --data; "
+    "validation still synthesises from --data's held-out images.",
+)
 def train_command(
     data: tuple[str, ...],
     steps: int,
@@ -119,6 +126,7 @@ def train_command(
     stop_at: int | None,
     time_limit: float | None,
     response: str,
+    scenes: Path | None,
 ) -> None:
     """Train AHDRNet: L1 on mu-law tonemapped output, Adam, checkpoints in OUT.
 
@@ -151,6 +159,7 @@ def train_command(
         stop_at=stop_at,
         time_limit=time_limit,
         response=response,
+        scenes=scenes,
     )
     result = train(config)
     if result.weights is not None:

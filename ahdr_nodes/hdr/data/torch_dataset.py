@@ -101,7 +101,8 @@ class SyntheticBracketDataset(Dataset):
 class SceneCropDataset(Dataset):
     """``length`` random crops of the scene folders under ``root`` (Kalantari layout).
 
-    For the real Kalantari training set or scenes written by `ahdr data synth`.
+    For the real Kalantari training set or scenes written by `ahdr data synth`
+    (``ahdr train --scenes``). ``response``: how frames are linearised.
     Item ``index`` picks its scene, crop and (with ``augment``) flips and quarter
     turns from (seed, index) alone. Scenes are read from disk per item: a real
     scene is about 70 MB as float32, too many to hold, so use DataLoader workers.
@@ -114,6 +115,7 @@ class SceneCropDataset(Dataset):
         seed: int,
         crop: int = 256,
         augment: bool = True,
+        response: str = DEFAULT_RESPONSE,
     ) -> None:
         self.scenes = list_scenes(root)
         for folder in self.scenes:
@@ -127,6 +129,7 @@ class SceneCropDataset(Dataset):
         self.seed = seed
         self.crop = crop
         self.augment = augment
+        self.response = response
 
     def __len__(self) -> int:
         return self.length
@@ -150,4 +153,4 @@ class SceneCropDataset(Dataset):
             turns, mirror = int(rng.integers(4)), bool(rng.random() < 0.5)
             frames, truth = orient(frames, turns, mirror), orient(truth, turns, mirror)
         target = torch.from_numpy(np.ascontiguousarray(truth[0])).permute(2, 0, 1).contiguous()
-        return network_inputs(list(frames), scene.bracket.times), target
+        return network_inputs(list(frames), scene.bracket.times, self.response), target

@@ -24,7 +24,10 @@ class TrainConfig:
     ``steps`` after which the learning rate is multiplied by 0.1 (official code).
     ``response``: how frames are linearised (the Linearise node's choices).
     ``stop_at`` / ``time_limit``: end early (checkpoint written) so that a later
-    ``resume`` continues the same schedule.
+    ``resume`` continues the same schedule. ``scenes``: train on crops of these scene
+    folders (Kalantari layout with ground truth, e.g. Kalantari's real training set)
+    instead of brackets synthesised from ``train_files``; validation still synthesises
+    from ``validation_files``.
     """
 
     train_files: tuple[Path, ...]
@@ -47,6 +50,7 @@ class TrainConfig:
     stop_at: int | None = None
     time_limit: float | None = None
     response: str = DEFAULT_RESPONSE
+    scenes: Path | None = None
     model: AHDRNetConfig = field(default_factory=AHDRNetConfig)
 
     def __post_init__(self) -> None:
@@ -70,6 +74,8 @@ class TrainConfig:
             raise UserError(f"learning-rate drop point {self.lr_drop_at} is not in (0, 1]")
         if self.seed < 0 or self.workers < 0:
             raise UserError(f"seed {self.seed} and workers {self.workers} must not be negative")
+        if self.scenes is not None and not self.scenes.is_dir():
+            raise UserError(f"--scenes {self.scenes}: not a folder of scene folders")
         if self.amp not in AMP_CHOICES:
             raise UserError(f"--amp {self.amp!r}: choose one of {', '.join(AMP_CHOICES)}")
         if self.device not in DEVICE_CHOICES:
@@ -95,5 +101,6 @@ class TrainConfig:
         values["train_files"] = [p.name for p in self.train_files]
         values["validation_files"] = [p.name for p in self.validation_files]
         values["out"] = str(self.out)
+        values["scenes"] = None if self.scenes is None else str(self.scenes)
         values["model"] = asdict(self.model)
         return values

@@ -21,13 +21,13 @@ import cv2
 import torch
 from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from ahdr_nodes import UserError, atomic_output
 from ahdr_nodes.hdr.data.sources import load_sources
 from ahdr_nodes.hdr.data.synth import SynthConfig
-from ahdr_nodes.hdr.data.torch_dataset import SyntheticBracketDataset
+from ahdr_nodes.hdr.data.torch_dataset import SceneCropDataset, SyntheticBracketDataset
 from ahdr_nodes.hdr.metrics import MU
 from ahdr_nodes.hdr.model import AHDRNet, save_weights
 from ahdr_nodes.hdr.train.checkpoint import (
@@ -202,12 +202,19 @@ class _Session:
     def _loader(self, end_step: int) -> DataLoader:
         config, state = self.config, self.state
         remaining = config.steps - state.step
-        dataset = SyntheticBracketDataset(
-            load_sources(config.train_files),
-            state.examples_seen + remaining * config.batch,
-            config.seed,
-            SynthConfig(size=(config.crop, config.crop)),
-            config.response,
+        length = state.examples_seen + remaining * config.batch
+        dataset: Dataset = (
+            SceneCropDataset(
+                config.scenes, length, config.seed, config.crop, response=config.response
+            )
+            if config.scenes is not None
+            else SyntheticBracketDataset(
+                load_sources(config.train_files),
+                length,
+                config.seed,
+                SynthConfig(size=(config.crop, config.crop)),
+                config.response,
+            )
         )
         if config.workers:
             # one OpenCV thread per worker, set before they fork (see SyntheticBracketDataset)

@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 from safetensors.torch import load_file
 
 from ahdr_nodes.core.errors import UserError
+from ahdr_nodes.hdr.data.kalantari import synthesise_dataset
 from ahdr_nodes.hdr.data.sources import bundled_hdri_files, split_train_validation
+from ahdr_nodes.hdr.data.synth import SynthConfig
 from ahdr_nodes.hdr.model import AHDRNet, AHDRNetConfig, load_weights, resolve_weights
 from ahdr_nodes.hdr.train import TrainConfig, train
 from ahdr_nodes.hdr.train.curves import PANEL_HEIGHT, WIDTH, draw_curves
@@ -172,3 +174,19 @@ def test_cli_trains_and_refuses_a_single_image(ahdr, tmp_path):
     assert refused.code == 2
     lines = refused.err.strip().splitlines()
     assert len(lines) == 1 and str(single) in lines[0]
+
+
+def test_training_on_scene_folders_uses_their_crops(tmp_path):
+    """--scenes: crops of Kalantari-layout folders instead of synthesised brackets; the
+    same seed gives the same run, another folder another one."""
+    config = SynthConfig(size=(48, 64))
+    synthesise_dataset(bundled_hdri_files(), tmp_path / "a", 3, seed=1, config=config)
+    synthesise_dataset(bundled_hdri_files(), tmp_path / "b", 3, seed=2, config=config)
+    first = train(tiny_run(tmp_path / "1", steps=2, scenes=tmp_path / "a"), progress=False)
+    again = train(tiny_run(tmp_path / "2", steps=2, scenes=tmp_path / "a"), progress=False)
+    other = train(tiny_run(tmp_path / "3", steps=2, scenes=tmp_path / "b"), progress=False)
+    synthetic = train(tiny_run(tmp_path / "4", steps=2), progress=False)
+    assert first.losses == again.losses
+    assert first.losses != other.losses and first.losses != synthetic.losses
+    with pytest.raises(UserError, match="not a folder of scene folders"):
+        tiny_run(tmp_path / "5", scenes=tmp_path / "missing")
