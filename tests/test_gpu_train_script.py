@@ -51,6 +51,7 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 def test_cpu_smoke_resumes_and_brings_back_the_run(tmp_path):
     checkpoint = _default_checkpoint()

@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 from hostile_support import write_frames
 
+# real batches in subprocesses, signalled and resumed
+pytestmark = pytest.mark.slow
+
 SCENES = 32  # enough that the batch is still running when the first result lands
 
 

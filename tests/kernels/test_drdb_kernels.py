@@ -30,6 +30,9 @@ from ahdr_kernels.reference import drdb_reference, random_drdb_weights
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+# minutes under the Triton interpreter: the fast tier leaves them to `make test`
+pytestmark = pytest.mark.slow
+
 C0 = 64
 LAYERS = 6
 C_BUFFER = C0 + 32 * (LAYERS - 1)  # the last layer's channels are never stored

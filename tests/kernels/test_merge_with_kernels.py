@@ -7,11 +7,15 @@ and the two agree to fp32 rounding.
 
 from __future__ import annotations
 
+import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ahdr_nodes.hdr.model import MergeNet
+
+# a whole merging network under the Triton interpreter
+pytestmark = pytest.mark.slow
 
 
 @settings(max_examples=3, deadline=None)

@@ -108,6 +108,7 @@ def assert_same_as_single_runs(out: Path, single_runs) -> None:
         np.testing.assert_array_equal(read_ldr(out / f"{name}_preview.png")[0], preview)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scheduler", ["processes", pytest.param("dask", marks=pytest.mark.slow)])
 def test_batch_survives_a_corrupt_scene_and_a_killed_worker(
     scheduler, scenes, single_runs, tmp_path, capsys, request

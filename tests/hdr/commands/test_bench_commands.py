@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 
+
+@pytest.mark.slow
 def test_bench_drdb_and_model_tables(tmp_path, ahdr):
     out = tmp_path / "drdb.json"
     result = ahdr("bench", "drdb", "--size", "24x16", "--impl", "eager,triton", "--json", str(out))
@@ -24,6 +27,7 @@ def test_bench_rejects_unknown_impl_and_size(ahdr):
     assert bad_size.code == 2 and "--size" in bad_size.err
 
 
+@pytest.mark.slow
 def test_bench_pipeline_compares_graph_and_bare(tmp_path, ahdr):
     out = tmp_path / "pipeline.json"
     result = ahdr("bench", "pipeline", "--size", "40x32", "--layout", "nhwc", "--json", str(out))

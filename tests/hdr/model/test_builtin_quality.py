@@ -39,6 +39,9 @@ STATIC = dataclasses.replace(
     reference_median=(0.35, 0.45),
 )
 
+# the shipped network and the default graph on several brackets each
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def network():

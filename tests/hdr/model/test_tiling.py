@@ -37,6 +37,7 @@ def seeded(module: torch.nn.Module) -> torch.nn.Module:
     return module
 
 
+@pytest.mark.slow
 @torch.inference_mode()
 def test_paper_network_tiled_equals_untiled():
     model = AHDRNet()
@@ -49,6 +50,7 @@ def test_paper_network_tiled_equals_untiled():
     assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
 
 
+@pytest.mark.slow
 @torch.inference_mode()
 @given(
     height=st.integers(1, 48),
@@ -171,6 +173,7 @@ with torch.inference_mode():
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
 def test_peak_channel_estimate_bounds_the_measured_peak_memory():
     size = 512

@@ -45,6 +45,7 @@ def test_graph_equals_monolithic_model():
     np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_tiled_nodes_equal_untiled_and_report_tiles():
     linear = stack(200, 180, seed=1)
     untiled = run_nodes(linear)

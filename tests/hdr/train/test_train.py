@@ -59,6 +59,7 @@ def test_loss_decreases_on_a_tiny_problem(tmp_path):
     assert result.validation[-1][1] > result.validation[0][1] + 1.0
 
 
+@pytest.mark.slow
 def test_resume_continues_exactly_as_an_uninterrupted_run(tmp_path):
     whole = train(tiny_run(tmp_path / "whole"), progress=False)
     stopped = train(tiny_run(tmp_path / "split", stop_at=3), progress=False)
