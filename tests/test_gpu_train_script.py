@@ -92,31 +92,23 @@ def test_cpu_smoke_resumes_and_brings_back_the_run(tmp_path):
     assert {p.name: _digest(p) for p in checkpoint.iterdir()} == committed
 
 
-def test_gpu_train_refuses_a_folder_without_checkpoint(tmp_path):
+def run_quick(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    """The script with ``args``, OUT under ``tmp_path``, for runs that stop early."""
     env = dict(os.environ, OUT=str(tmp_path / "out"), PYTHON=sys.executable)
-    done = subprocess.run(
-        ["bash", str(SCRIPT), "--cpu-smoke", str(tmp_path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    return subprocess.run(
+        ["bash", str(SCRIPT), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
+
+
+def test_gpu_train_refuses_a_folder_without_checkpoint(tmp_path):
+    done = run_quick(tmp_path, "--cpu-smoke", str(tmp_path))
     assert done.returncode == 2
     assert "no checkpoint.pt" in done.stdout
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
 def test_gpu_train_without_cuda_says_so(tmp_path):
-    env = dict(os.environ, OUT=str(tmp_path / "out"), PYTHON=sys.executable)
-    done = subprocess.run(
-        ["bash", str(SCRIPT), "--data", "bundled"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_quick(tmp_path, "--data", "bundled")
     assert done.returncode == 2
     assert "sees no CUDA GPU" in done.stdout
     assert not (tmp_path / "out" / "checkpoint.pt").exists()

@@ -9,11 +9,12 @@ consumer has run, so a long chain holds about two intermediates at a time.
 from __future__ import annotations
 
 import contextlib
+import functools
 import graphlib
 import hashlib
 import json
 import time
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
 from ahdr_nodes.core.atomic import all_or_nothing, check_not_input
@@ -119,7 +120,6 @@ class Executor:
         values: dict[str, dict[str, Any]] = {}
         keys: dict[str, str] = {}
         deps = dependencies(graph.spec)
-        ancestors: dict[str, set[str]] = {}
         with contextlib.ExitStack() as contexts:
             contexts.enter_context(all_or_nothing())  # no partial set of outputs on failure
             for context in self.hook.run_context():
@@ -131,8 +131,7 @@ class Executor:
                 upstream = {p: (keys[r.node], r.port) for p, r in links.items()}
                 key = cache_key(node, upstream, wanted[node_id])
                 keys[node_id] = key
-                ancestors[node_id] = set().union(*({d, *ancestors[d]} for d in deps[node_id]))
-                lineage = self._lineage(graph, plan, ancestors[node_id], keys, key)
+                lineage = functools.partial(self._lineage, graph, plan, deps, node_id, keys)
                 values[node_id] = self._outputs(node, key, links, values, wanted[node_id], lineage)
                 for ref in links.values():
                     remaining[ref.node] -= 1
@@ -164,21 +163,30 @@ class Executor:
         self,
         graph: ValidGraph,
         plan: list[str],
-        ancestors: set[str],
+        deps: dict[str, set[str]],
+        node_id: str,
         keys: dict[str, str],
-        key: str,
     ) -> Lineage:
+        """Built only when a node reads ``ctx.lineage`` (writers): walking the ancestors
+        of every node would make a long chain quadratic."""
+        ancestors: set[str] = set()
+        stack = list(deps[node_id])
+        while stack:
+            ancestor = stack.pop()
+            if ancestor not in ancestors:
+                ancestors.add(ancestor)
+                stack.extend(deps[ancestor])
         nodes = tuple(
             {
-                "id": node_id,
-                "type": graph.nodes[node_id].type,
-                "params": _canonical(graph.nodes[node_id].params),
-                "records": self.records.get(keys[node_id], {}),
+                "id": upstream,
+                "type": graph.nodes[upstream].type,
+                "params": _canonical(graph.nodes[upstream].params),
+                "records": self.records.get(keys[upstream], {}),
             }
-            for node_id in plan
-            if node_id in ancestors
+            for upstream in plan
+            if upstream in ancestors
         )
-        return Lineage(graph.spec.source, key, nodes)
+        return Lineage(graph.spec.source, keys[node_id], nodes)
 
     @staticmethod
     def _instantiate(graph: ValidGraph, node_id: str) -> Node:
@@ -192,7 +200,7 @@ class Executor:
         links: dict[str, PortRef],
         values: dict[str, dict[str, Any]],
         wanted: frozenset[str],
-        lineage: Lineage,
+        lineage: Callable[[], Lineage],
     ) -> dict[str, Any]:
         if node.cacheable and self.cache is not None and key in self.cache:
             self.hook.node_cached(node_id=node.node_id, node_type=node.type_name, cache_key=key)
@@ -218,7 +226,7 @@ class Executor:
         key: str,
         inputs: dict[str, Any],
         wanted: frozenset[str],
-        lineage: Lineage,
+        lineage: Callable[[], Lineage],
     ) -> dict[str, Any]:
         hook = self.hook
         ctx = NodeContext(

@@ -219,14 +219,19 @@ class NodeContext:
         on_progress: Callable[[str, int, int | None, str], None] | None = None,
         on_message: Callable[[str, str, str], None] | None = None,
         wanted: frozenset[str] | None = None,
-        lineage: Lineage | None = None,
+        lineage: Callable[[], Lineage] | None = None,
     ) -> None:
         self.node_id = node_id
         self.wanted = wanted
-        self.lineage = lineage or Lineage()
         self.records: dict[str, Any] = {}
+        self._lineage = lineage or Lineage
         self._on_progress = on_progress
         self._on_message = on_message
+
+    @property
+    def lineage(self) -> Lineage:
+        """Where this node's inputs came from (computed when read: writers read it)."""
+        return self._lineage()
 
     def record(self, name: str, value: Any) -> None:
         """State a fact about this node's result (JSON-like: str, number, list, dict)."""
