@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from ahdr_nodes import Input, Node, NodeContext, Output, Param
+from ahdr_nodes import Input, Node, NodeContext, Output, Param, ParamError
 from ahdr_nodes.hdr.ops.classical import (
     debevec_merge,
     mertens_fusion,
@@ -22,6 +23,8 @@ class DebevecMerge(Node):
     weights that drop a frame wherever one of its channels clips; ``opencv`` is
     OpenCV's MergeDebevec (frames quantised to 8 bits, log-domain average), kept
     for comparison: 1.4 dB PSNR-mu below on held-out brackets (docs/results.md).
+    ``deghost`` > 0 (weighted only) takes a frame out wherever it disagrees with the
+    reference by more than about that much ln radiance: a classical deghosting merge.
     Output on the network's scale: radiance relative to the shortest exposure,
     where its white maps to 1.
     """
@@ -29,10 +32,21 @@ class DebevecMerge(Node):
     stack = Input(LinearStack)
     hdr = Output(HDRImage)
     method = Param(str, "weighted", choices=("weighted", "opencv"), doc="merge implementation")
+    deghost = Param(
+        float, 0.0, minimum=0.0, maximum=10.0, doc="ln-radiance tolerance of frames (0: off)"
+    )
+
+    @classmethod
+    def check_params(cls, values: Mapping[str, Any]) -> None:
+        super().check_params(values)
+        if values["deghost"] > 0 and values["method"] != "weighted":
+            raise ParamError("deghost needs method: weighted", "deghost")
 
     def run(self, ctx: NodeContext, stack: LinearStack, **inputs: Any) -> dict[str, Any]:
         if self.method == "weighted":
-            return {"hdr": HDRImage(weighted_merge(stack.ldr, stack.linear, stack.reference))}
+            tolerance = self.deghost if self.deghost > 0 else None
+            merged = weighted_merge(stack.ldr, stack.linear, stack.reference, tolerance)
+            return {"hdr": HDRImage(merged)}
         response = stack.response if stack.response is not None else gamma_response(stack.gamma)
         return {"hdr": HDRImage(debevec_merge(stack.ldr, stack.times, response))}
 

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from ahdr_nodes.hdr.ops.linearise import to_uint8
+from ahdr_nodes.hdr.ops.motion import disagreement
 
 # Weights of the float merge, chosen on a tuning set of synthetic brackets cut from
 # training images (docs/results.md): a Gaussian of the frame's mean code around
@@ -21,7 +22,10 @@ SATURATED = 0.95
 
 
 def weighted_merge(
-    frames: Sequence[np.ndarray], linear: Sequence[np.ndarray], reference: int
+    frames: Sequence[np.ndarray],
+    linear: Sequence[np.ndarray],
+    reference: int,
+    deghost: float | None = None,
 ) -> np.ndarray:
     """Debevec and Malik's weighted average of the linearised frames, in float.
 
@@ -29,15 +33,21 @@ def weighted_merge(
     zero where any of its channels is at SATURATED or above, so a channel clipped
     in one frame cannot tint the result. Where no frame has weight, the shortest
     frame is taken where the reference is bright and the longest where it is
-    dark. Unlike OpenCV's merge (``debevec_merge``), 10- to 16-bit frames keep
-    their precision and the average is of radiance, not of its logarithm.
+    dark. With ``deghost`` (a tolerance in ln radiance), a frame's weight is also
+    multiplied by exp(-(d / deghost)^2) of its disagreement d with the reference
+    (``motion.disagreement``): what moved comes from the reference alone. Unlike
+    OpenCV's merge (``debevec_merge``), 10- to 16-bit frames keep their precision
+    and the average is of radiance, not of its logarithm.
     """
     total = np.zeros(frames[0].shape[:2] + (1,), np.float32)
     radiance = np.zeros(frames[0].shape, np.float32)
-    for frame, values in zip(frames, linear, strict=True):
+    for index, (frame, values) in enumerate(zip(frames, linear, strict=True)):
         mean = frame.mean(axis=2, keepdims=True)
         weight = np.exp(-4.0 * (mean - 0.5) ** 2 / WEIGHT_WIDTH)
         weight *= frame.max(axis=2, keepdims=True) < SATURATED
+        if deghost is not None and index != reference:
+            gap = disagreement(frames, linear, reference, index)
+            weight *= np.exp(-((gap / np.float32(deghost)) ** 2))[..., None]
         total += weight
         radiance += weight * values
     unweighted = total[..., 0] <= 1e-8

@@ -23,6 +23,26 @@ TOLERANCE = 0.3
 SOFTNESS = 3.0
 
 
+def well_exposed(frame: np.ndarray) -> np.ndarray:
+    """HxW bool: the frame's mean code is above DARK and no channel reaches BRIGHT."""
+    return (frame.mean(axis=2) > DARK) & (frame.max(axis=2) < BRIGHT)
+
+
+def log_level(values: np.ndarray) -> np.ndarray:
+    """HxW natural log of the mean linear radiance, the scale disagreement is measured on."""
+    return np.log(values.mean(axis=2) + 1e-6)
+
+
+def disagreement(
+    frames: Sequence[np.ndarray], linear: Sequence[np.ndarray], reference: int, index: int
+) -> np.ndarray:
+    """HxW |ln radiance of frame ``index`` - ln radiance of the reference| where both are
+    well exposed, 0 elsewhere (where one of them cannot tell)."""
+    both = well_exposed(frames[reference]) & well_exposed(frames[index])
+    gap = np.abs(log_level(linear[index]) - log_level(linear[reference]))
+    return np.where(both, gap, 0.0).astype(np.float32)
+
+
 def motion_mask(
     frames: Sequence[np.ndarray],
     linear: Sequence[np.ndarray],
@@ -31,19 +51,10 @@ def motion_mask(
     softness: float = SOFTNESS,
 ) -> np.ndarray:
     """HxW in [0, 1]: 1 where some frame moved against the reference, softened."""
-
-    def exposed(frame: np.ndarray) -> np.ndarray:
-        return (frame.mean(axis=2) > DARK) & (frame.max(axis=2) < BRIGHT)
-
-    def log_level(values: np.ndarray) -> np.ndarray:
-        return np.log(values.mean(axis=2) + 1e-6)
-
-    anchor, anchor_level = exposed(frames[reference]), log_level(linear[reference])
-    moved = np.zeros(anchor.shape, bool)
-    for index, (frame, values) in enumerate(zip(frames, linear, strict=True)):
+    moved = np.zeros(frames[reference].shape[:2], bool)
+    for index in range(len(frames)):
         if index != reference:
-            disagrees = np.abs(log_level(values) - anchor_level) > tolerance
-            moved |= anchor & exposed(frame) & disagrees
+            moved |= disagreement(frames, linear, reference, index) > tolerance
     mask = moved.astype(np.float32)
     if softness > 0:
         mask = cv2.GaussianBlur(mask, (0, 0), softness)

@@ -268,6 +268,12 @@ def test_save_nodes_refuse_wrong_extensions_before_running(tmp_path):
         SaveImage("p", path=tmp_path / "preview.jpg", bits=16)
 
 
+def test_debevec_refuses_deghost_with_the_opencv_merge_before_running():
+    with pytest.raises(ParamError, match="deghost needs method: weighted"):
+        DebevecMerge("d", method="opencv", deghost=0.3)
+    assert DebevecMerge("d", deghost=0.3).deghost == 0.3
+
+
 def test_save_refuses_existing_and_unwritable_outputs_leaving_no_file(tmp_path):
     existing = tmp_path / "merged.exr"
     existing.write_bytes(b"keep me")

@@ -94,6 +94,28 @@ def test_weighted_merge_takes_the_shortest_frame_where_every_frame_clips():
     np.testing.assert_allclose(merged[:, 4:], radiance[:, 4:], rtol=1e-4)
 
 
+def test_deghost_takes_what_moved_from_the_reference_and_the_rest_from_every_frame():
+    """An object (3x brighter) sits in the long frame's view only: without deghost the
+    merge averages it into the reference's background, a ghost; with deghost the
+    background keeps the reference's radiance, and static pixels still average all."""
+    radiance, frames, relative = bracket(5)
+    radiance = np.clip(radiance, 0.005, 0.01)  # well exposed in all three frames
+    moved = radiance.copy()
+    moved[10:20, 10:20] *= 3.0
+    views = [radiance, radiance, moved]
+    frames = [
+        (np.clip(r * t, 0, 1) ** (1 / 2.2)).astype(np.float32)
+        for r, t in zip(views, relative, strict=True)
+    ]
+    linear = [gamma_linearise(f, t) for f, t in zip(frames, relative, strict=True)]
+    ghosted = weighted_merge(frames, linear, 1)
+    clean = weighted_merge(frames, linear, 1, deghost=0.3)
+    inside = (slice(10, 20), slice(10, 20))
+    assert np.median(ghosted[inside] / radiance[inside]) > 1.2
+    np.testing.assert_allclose(clean[inside], linear[1][inside], rtol=1e-3)
+    np.testing.assert_allclose(clean[25:, 25:], ghosted[25:, 25:], rtol=1e-5)
+
+
 def test_reference_only_is_the_linearised_reference_on_the_same_scale():
     radiance, frames, relative = bracket(3)
     linear = [gamma_linearise(f, t) for f, t in zip(frames, relative, strict=True)]
