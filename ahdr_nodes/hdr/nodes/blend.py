@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from ahdr_nodes import Input, Node, NodeContext, Output, Param
-from ahdr_nodes.hdr.ops.motion import SOFTNESS, TOLERANCE, blend_by_motion, motion_mask
+from ahdr_nodes.hdr.ops.motion import (
+    SOFTNESS,
+    TOLERANCE,
+    blend_by_motion,
+    floor_at_reference_clip,
+    motion_mask,
+)
 from ahdr_nodes.hdr.types import HDRImage, LinearStack
 
 
@@ -16,7 +22,9 @@ class MotionBlend(Node):
     A classical merge is the better estimate wherever the frames agree: it keeps the
     full range of every exposure (on held-out brackets AHDRNet compresses the
     highlights of 4-stop brackets) and adds no network error. Where something moved it
-    ghosts, and the network's attention does not. The node reports the moving share.
+    ghosts, and the network's attention does not. Where the reference frame clips,
+    the result is kept at least as bright as the reference saw (``floor_at_reference_clip``).
+    The node reports the moving share.
     """
 
     stack = Input(LinearStack, "the aligned, linearised frames both merges used")
@@ -40,6 +48,8 @@ class MotionBlend(Node):
         mask = motion_mask(stack.ldr, stack.linear, stack.reference, self.tolerance, self.softness)
         ctx.info(f"{mask.mean():.0%} of the image taken from the dynamic merge")
         ctx.record("moving_share", round(float(mask.mean()), 4))
+        reference = stack.reference
         merged = blend_by_motion(static.data, dynamic.data, mask)
+        merged = floor_at_reference_clip(merged, stack.ldr[reference], stack.linear[reference])
         grey = mask[..., None].repeat(3, axis=2) if ctx.wants("mask") else None
         return {"hdr": HDRImage(merged), "mask": HDRImage(grey) if grey is not None else None}

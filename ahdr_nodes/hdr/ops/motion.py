@@ -65,3 +65,15 @@ def blend_by_motion(static: np.ndarray, dynamic: np.ndarray, mask: np.ndarray) -
     """``dynamic`` where ``mask`` is 1, ``static`` where it is 0."""
     weight = mask[..., None]
     return np.ascontiguousarray((1.0 - weight) * static + weight * dynamic, dtype=np.float32)
+
+
+def floor_at_reference_clip(
+    hdr: np.ndarray, reference_frame: np.ndarray, reference_linear: np.ndarray
+) -> np.ndarray:
+    """``hdr`` raised, channel by channel, to the reference's radiance where the reference
+    is clipped (at BRIGHT or above): the scene was at least that bright there, so no
+    merge may come out darker than the reference frame alone (a network compressing
+    highlights, a moved short frame showing background where the reference saw light)."""
+    clipped = reference_frame >= BRIGHT
+    floored = np.where(clipped, np.maximum(hdr, reference_linear), hdr)
+    return np.ascontiguousarray(floored, dtype=np.float32)

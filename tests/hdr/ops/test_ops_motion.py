@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ahdr_nodes.hdr.ops.linearise import gamma_linearise
-from ahdr_nodes.hdr.ops.motion import blend_by_motion, motion_mask
+from ahdr_nodes.hdr.ops.motion import blend_by_motion, floor_at_reference_clip, motion_mask
 
 RELATIVE = np.array([1.0, 4.0, 16.0], np.float32)
 
@@ -55,3 +55,18 @@ def test_blend_takes_each_merge_where_the_mask_says():
     mask = np.array([[0.0, 0.5, 1.0], [1.0, 0.5, 0.0]], np.float32)
     blended = blend_by_motion(static, dynamic, mask)
     np.testing.assert_allclose(blended[..., 0], mask)
+
+
+def test_no_result_is_darker_than_the_reference_where_the_reference_clips():
+    """A highlight clipped in the reference (channel by channel, as white balance
+    clips them): a merge that came out darker there is raised to the reference's
+    radiance; unclipped channels and pixels are left alone."""
+    radiance = scene(2)
+    radiance[:8, :8] = [0.5, 0.05, 0.05]  # red clips in the middle frame, green and blue do not
+    frames, linear = frames_of([radiance] * 3)
+    compressed = radiance * np.float32(0.5)
+    floored = floor_at_reference_clip(compressed, frames[1], linear[1])
+    np.testing.assert_allclose(floored[:8, :8, 0], linear[1][:8, :8, 0])
+    np.testing.assert_array_equal(floored[:8, :8, 1:], compressed[:8, :8, 1:])
+    np.testing.assert_array_equal(floored[8:], compressed[8:])
+    assert (floor_at_reference_clip(radiance * 2, frames[1], linear[1]) == radiance * 2).all()
