@@ -1,4 +1,5 @@
-"""Brackets of 5 to 9 frames: the network takes three, a merge of all extends the range."""
+"""Nodes over whole brackets, on a real panorama: SelectFrames (5 to 9 frames: the network
+takes three, a merge of all extends the range) and MotionBlend."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from ahdr_nodes import NodeContext, UserError, run_graph
 from ahdr_nodes.hdr.data.sources import bundled_hdri_files
 from ahdr_nodes.hdr.io import read_hdr, write_ldr
 from ahdr_nodes.hdr.metrics import psnr_mu
-from ahdr_nodes.hdr.nodes import Linearise, SelectFrames
+from ahdr_nodes.hdr.nodes import DebevecMerge, Linearise, MotionBlend, ReferenceOnly, SelectFrames
 from ahdr_nodes.hdr.types import Bracket
 
 EV = [-4.0, -2.0, 0.0, 2.0, 4.0]
+EV3 = EV[1:4]
 
 
 def radiance() -> np.ndarray:
@@ -87,3 +89,34 @@ def test_merge_takes_a_reference_and_says_when_the_network_cannot_use_it(ahdr, t
     result = ahdr("merge", *paths, "--ev", ev, "--reference", "2", "-o", str(output))
     assert result.code == 0, result.err
     assert "frames 1, 2, 3 of 5" in result.err
+
+
+def test_the_moved_object_comes_from_the_dynamic_merge_and_clipped_light_is_kept():
+    values = radiance()
+    moved = values.copy()
+    moved[10:30, 20:50] *= 0.3  # a dark object in the long frame only
+    frames = frames_of(values, EV3)
+    frames[2] = frames_of(moved, EV3)[2]
+    stack = stack_of(frames, EV3, 1)
+    static = DebevecMerge("d").run(NodeContext("d"), stack=stack)["hdr"]
+    dynamic = ReferenceOnly("r").run(NodeContext("r"), stack=stack)["hdr"]
+    ctx = NodeContext("b")
+    blended = MotionBlend("b").run(ctx, stack=stack, static=static, dynamic=dynamic)["hdr"].data
+
+    inside = (slice(16, 24), slice(28, 42))
+    well_exposed = (frames[1][inside].max(axis=2) < 0.9) & (frames[1][inside].mean(axis=2) > 0.05)
+    assert well_exposed.mean() > 0.5
+
+    def error(merged):  # against the scene as the reference saw it
+        return np.abs(merged[inside] / values[inside] - 1)[well_exposed]
+
+    assert np.percentile(error(static.data), 90) > 0.3  # Debevec ghosts the object
+    assert np.percentile(error(blended), 90) < 0.05
+    assert 0 < ctx.records["moving_share"] < 0.3
+
+    clipped = frames[1] >= 0.9
+    assert clipped.any()
+    assert (blended[clipped] >= stack.linear[1][clipped] - 1e-6).all()
+    untouched = ~clipped.any(axis=2)
+    untouched[:40, 10:60] = False  # away from the object and its softened edge
+    np.testing.assert_allclose(blended[untouched], static.data[untouched], rtol=1e-5)
