@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from ahdr_nodes.hdr.ops.linearise import to_uint8
-from ahdr_nodes.hdr.ops.motion import disagreement
+from ahdr_nodes.hdr.ops.motion import disagreement_with
 
 # Weights of the float merge, chosen on a tuning set of synthetic brackets cut from
 # training images (docs/results.md): a Gaussian of the frame's mean code around
@@ -35,19 +35,19 @@ def weighted_merge(
     frame is taken where the reference is bright and the longest where it is
     dark. With ``deghost`` (a tolerance in ln radiance), a frame's weight is also
     multiplied by exp(-(d / deghost)^2) of its disagreement d with the reference
-    (``motion.disagreement``): what moved comes from the reference alone. Unlike
+    (``motion.disagreement_with``): what moved comes from the reference alone. Unlike
     OpenCV's merge (``debevec_merge``), 10- to 16-bit frames keep their precision
     and the average is of radiance, not of its logarithm.
     """
     total = np.zeros(frames[0].shape[:2] + (1,), np.float32)
     radiance = np.zeros(frames[0].shape, np.float32)
+    gap = disagreement_with(frames[reference], linear[reference]) if deghost else None
     for index, (frame, values) in enumerate(zip(frames, linear, strict=True)):
         mean = frame.mean(axis=2, keepdims=True)
         weight = np.exp(-4.0 * (mean - 0.5) ** 2 / WEIGHT_WIDTH)
         weight *= frame.max(axis=2, keepdims=True) < SATURATED
-        if deghost is not None and index != reference:
-            gap = disagreement(frames, linear, reference, index)
-            weight *= np.exp(-((gap / np.float32(deghost)) ** 2))[..., None]
+        if gap is not None and index != reference:
+            weight *= np.exp(-((gap(frame, values) / np.float32(deghost)) ** 2))[..., None]
         total += weight
         radiance += weight * values
     unweighted = total[..., 0] <= 1e-8

@@ -8,7 +8,7 @@ aligner could not explain: moving objects, parallax, flow errors.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -33,14 +33,19 @@ def log_level(values: np.ndarray) -> np.ndarray:
     return np.log(values.mean(axis=2) + 1e-6)
 
 
-def disagreement(
-    frames: Sequence[np.ndarray], linear: Sequence[np.ndarray], reference: int, index: int
-) -> np.ndarray:
-    """HxW |ln radiance of frame ``index`` - ln radiance of the reference| where both are
-    well exposed, 0 elsewhere (where one of them cannot tell)."""
-    both = well_exposed(frames[reference]) & well_exposed(frames[index])
-    gap = np.abs(log_level(linear[index]) - log_level(linear[reference]))
-    return np.where(both, gap, 0.0).astype(np.float32)
+def disagreement_with(
+    reference_frame: np.ndarray, reference_linear: np.ndarray
+) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """A function of (frame, its linear values) giving the HxW |ln radiance - ln radiance
+    of the reference| where both are well exposed, 0 elsewhere (where one of them cannot
+    tell). The reference's exposure and level are computed once, for all frames."""
+    anchor, anchor_level = well_exposed(reference_frame), log_level(reference_linear)
+
+    def gap(frame: np.ndarray, values: np.ndarray) -> np.ndarray:
+        both = anchor & well_exposed(frame)
+        return np.where(both, np.abs(log_level(values) - anchor_level), 0.0).astype(np.float32)
+
+    return gap
 
 
 def motion_mask(
@@ -51,10 +56,11 @@ def motion_mask(
     softness: float = SOFTNESS,
 ) -> np.ndarray:
     """HxW in [0, 1]: 1 where some frame moved against the reference, softened."""
+    gap = disagreement_with(frames[reference], linear[reference])
     moved = np.zeros(frames[reference].shape[:2], bool)
-    for index in range(len(frames)):
+    for index, (frame, values) in enumerate(zip(frames, linear, strict=True)):
         if index != reference:
-            moved |= disagreement(frames, linear, reference, index) > tolerance
+            moved |= gap(frame, values) > tolerance
     mask = moved.astype(np.float32)
     if softness > 0:
         mask = cv2.GaussianBlur(mask, (0, 0), softness)
