@@ -14,6 +14,7 @@ import torch
 
 from ahdr_nodes import UserError, check_writable
 from ahdr_nodes.hdr.data.sources import bundled_hdri_files, find_hdr_files, split_train_validation
+from ahdr_nodes.hdr.model import AHDRNetConfig, resolve_weights
 from ahdr_nodes.hdr.ops.linearise import DEFAULT_RESPONSE, RESPONSES
 from ahdr_nodes.hdr.train import TrainConfig, train
 from ahdr_nodes.hdr.train.checkpoint import STATE_FILE
@@ -105,6 +106,11 @@ def check_out_folder(out: Path, resume: bool) -> None:
     "Kalantari's real training set) instead of brackets synthesised from --data; "
     "validation still synthesises from --data's held-out images.",
 )
+@click.option(
+    "--init",
+    help="Start from these weights (`builtin` or a .safetensors file) instead of a random "
+    "initialisation: fine-tune shipped weights on another camera or dataset.",
+)
 def train_command(
     data: tuple[str, ...],
     steps: int,
@@ -127,6 +133,7 @@ def train_command(
     time_limit: float | None,
     response: str,
     scenes: Path | None,
+    init: str | None,
 ) -> None:
     """Train AHDRNet: L1 on mu-law tonemapped output, Adam, checkpoints in OUT.
 
@@ -138,6 +145,7 @@ def train_command(
     if threads is not None:
         torch.set_num_threads(threads)
     train_files, validation_files = split_sources(data)
+    model = AHDRNetConfig() if init is None else resolve_weights(init).config
     config = TrainConfig(
         train_files=tuple(train_files),
         validation_files=tuple(validation_files),
@@ -160,6 +168,8 @@ def train_command(
         time_limit=time_limit,
         response=response,
         scenes=scenes,
+        init=init,
+        model=model,
     )
     result = train(config)
     if result.weights is not None:

@@ -27,7 +27,9 @@ class TrainConfig:
     ``resume`` continues the same schedule. ``scenes``: train on crops of these scene
     folders (Kalantari layout with ground truth, e.g. Kalantari's real training set)
     instead of brackets synthesised from ``train_files``; validation still synthesises
-    from ``validation_files``.
+    from ``validation_files``. ``init``: weights to start from (``builtin`` or a
+    .safetensors path) instead of Xavier initialisation, to fine-tune shipped weights on
+    another camera or dataset; their architecture becomes ``model``.
     """
 
     train_files: tuple[Path, ...]
@@ -51,6 +53,7 @@ class TrainConfig:
     time_limit: float | None = None
     response: str = DEFAULT_RESPONSE
     scenes: Path | None = None
+    init: str | None = None
     model: AHDRNetConfig = field(default_factory=AHDRNetConfig)
 
     def __post_init__(self) -> None:

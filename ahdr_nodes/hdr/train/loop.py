@@ -29,7 +29,7 @@ from ahdr_nodes.hdr.data.sources import load_sources
 from ahdr_nodes.hdr.data.synth import SynthConfig
 from ahdr_nodes.hdr.data.torch_dataset import SceneCropDataset, SyntheticBracketDataset
 from ahdr_nodes.hdr.metrics import MU
-from ahdr_nodes.hdr.model import AHDRNet, save_weights
+from ahdr_nodes.hdr.model import AHDRNet, load_weights, resolve_weights, save_weights
 from ahdr_nodes.hdr.train.checkpoint import (
     STATE_FILE,
     TrainingState,
@@ -89,7 +89,10 @@ def _train(config: TrainConfig, dist_: Distributed, progress: bool) -> TrainResu
         raise UserError(f"{config.out}: holds a checkpoint; pass --resume or choose another --out")
     torch.manual_seed(config.seed)
     model = AHDRNet(config.model)
-    xavier_init(model)
+    if config.init is None:
+        xavier_init(model)
+    else:
+        load_weights(model, resolve_weights(config.init))
     # channels-last: 1.5x faster training steps on this project's CPU (docs/training.md)
     model.to(dist_.device, memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)

@@ -191,3 +191,37 @@ def test_training_on_scene_folders_uses_their_crops(tmp_path):
     assert first.losses != other.losses and first.losses != synthetic.losses
     with pytest.raises(UserError, match="not a folder of scene folders"):
         tiny_run(tmp_path / "5", scenes=tmp_path / "missing")
+
+
+def test_init_starts_from_the_given_weights(tmp_path):
+    """--init: the run starts where the weights are (with a vanishing learning rate it stays
+    there and validates as they do), not at a random initialisation."""
+    trained = train(tiny_run(tmp_path / "a", steps=3), progress=False)
+    tuned = train(
+        tiny_run(tmp_path / "b", steps=1, lr=1e-12, init=str(trained.weights)), progress=False
+    )
+    start, end = tensors(trained.weights), tensors(tuned.weights)
+    assert all(torch.allclose(start[name], end[name], atol=1e-6) for name in start)
+    assert tuned.validation[-1][1] == pytest.approx(trained.validation[-1][1], abs=1e-3)
+    fresh = tensors(train(tiny_run(tmp_path / "c", steps=1, lr=1e-12), progress=False).weights)
+    assert not all(torch.allclose(start[name], fresh[name], atol=1e-6) for name in start)
+    log = json.loads((tmp_path / "b" / "training.json").read_text())
+    assert log["settings"]["init"] == str(trained.weights)
+
+
+def test_cli_init_takes_the_architecture_of_its_weights_and_refuses_a_missing_file(ahdr, tmp_path):
+    tiny = train(tiny_run(tmp_path / "tiny", steps=1), progress=False).weights
+    out = tmp_path / "run"
+    result = ahdr(
+        "train", "--data", "bundled", "--steps", "1", "--batch", "1", "--crop", "16",
+        "--val-examples", "1", "--val-crop", "16", "--init", str(tiny), "--out", str(out),
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    assert resolve_weights(str(out / "ahdrnet.safetensors")).config == TINY
+    missing = tmp_path / "missing.safetensors"
+    refused = ahdr("train", "--data", "bundled", "--steps", "1", "--init", str(missing),
+                   "--out", str(tmp_path / "x"))  # fmt: skip
+    assert refused.code == 2
+    lines = refused.err.strip().splitlines()
+    assert len(lines) == 1 and str(missing) in lines[0]
+    assert not (tmp_path / "x").exists()
