@@ -111,6 +111,12 @@ def check_out_folder(out: Path, resume: bool) -> None:
     help="Start from these weights (`builtin` or a .safetensors file) instead of a random "
     "initialisation: fine-tune shipped weights on another camera or dataset.",
 )
+@click.option(
+    "--keep-checkpoints",
+    is_flag=True,
+    help="Keep every checkpoint-STEP.safetensors, not only the latest (to average the last "
+    "ones with `ahdr weights average`).",
+)
 def train_command(
     data: tuple[str, ...],
     steps: int,
@@ -134,6 +140,7 @@ def train_command(
     response: str,
     scenes: Path | None,
     init: str | None,
+    keep_checkpoints: bool,
 ) -> None:
     """Train AHDRNet: L1 on mu-law tonemapped output, Adam, checkpoints in OUT.
 
@@ -169,6 +176,7 @@ def train_command(
         response=response,
         scenes=scenes,
         init=init,
+        keep_checkpoints=keep_checkpoints,
         model=model,
     )
     result = train(config)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ahdr_nodes.hdr.model import import_official, resolve_weights
+from ahdr_nodes.hdr.model import average_weights, import_official, resolve_weights, write_weights
 
 
 @click.group()
@@ -32,6 +32,24 @@ def import_command(checkpoint: Path, output: Path, overwrite: bool) -> None:
     """
     import_official(checkpoint, output, overwrite=overwrite)
     click.echo(f"wrote {output}")
+
+
+@weights.command(name="average")
+@click.argument("sources", nargs=-1, required=True)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The .safetensors file to write.",
+)
+@click.option("--overwrite", is_flag=True)
+def average_command(sources: tuple[str, ...], output: Path, overwrite: bool) -> None:
+    """Average SOURCES (weights files of one architecture, e.g. a run's last checkpoints
+    kept with `ahdr train --keep-checkpoints`) into one weights file."""
+    state, config = average_weights(list(sources))
+    write_weights(state, config, output, overwrite)
+    click.echo(f"wrote {output}: the mean of {len(sources)} weights files")
 
 
 @weights.command(name="info")

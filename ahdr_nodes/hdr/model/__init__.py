@@ -15,11 +15,13 @@ from ahdr_nodes.hdr.model.official import import_official
 from ahdr_nodes.hdr.model.tiling import Regions, tile_for_budget, tiled_forward
 from ahdr_nodes.hdr.model.weights import (
     ResolvedWeights,
+    average_weights,
     load_weights,
     random_weights,
     read_config,
     resolve_weights,
     save_weights,
+    write_weights,
 )
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "AttentionModule",
     "MergeNet",
     "ResolvedWeights",
+    "average_weights",
     "import_official",
     "load_weights",
     "random_weights",
@@ -40,6 +43,7 @@ __all__ = [
     "resolve_impl",
     "resolve_weights",
     "save_weights",
+    "write_weights",
     "tile_for_budget",
     "tiled_forward",
     "Regions",

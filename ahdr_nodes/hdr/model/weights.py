@@ -152,6 +152,34 @@ def write_weights(
         save_file(tensors, str(temp), metadata={CONFIG_KEY: config.to_json()})
 
 
+def average_weights(specs: list[str]) -> tuple[dict[str, Tensor], AHDRNetConfig]:
+    """The element-wise mean of several weights files of one architecture.
+
+    Averaging the last checkpoints of a run (Izmailov et al., 2018, "Averaging weights
+    leads to wider optima") smooths the step-to-step swings of a small-batch run. Every
+    file is checked like any weights file; a different architecture is refused by name.
+    """
+    if len(specs) < 2:
+        raise UserError("averaging needs at least two weights files")
+    first = resolve_weights(specs[0])
+    model = AHDRNet(first.config)
+    totals = {
+        name: torch.zeros_like(t, dtype=torch.float64) for name, t in model.state_dict().items()
+    }
+    for spec in specs:
+        resolved = resolve_weights(spec)
+        if resolved.config != first.config:
+            raise UserError(
+                f"{resolved.label}: architecture {resolved.config.to_json()} differs from "
+                f"{first.label}'s {first.config.to_json()}"
+            )
+        load_weights(model, resolved)
+        for name, tensor in model.state_dict().items():
+            totals[name] += tensor.double()
+    state = {name: (total / len(specs)).float() for name, total in totals.items()}
+    return state, first.config
+
+
 def check_weights_name(path: str | Path) -> None:
     """Only a ``.safetensors`` name: a ``.pt`` name would promise a pickle."""
     if Path(path).suffix != WEIGHTS_SUFFIX:

@@ -47,8 +47,11 @@ def save_checkpoint(
     optimizer: torch.optim.Optimizer,
     state: TrainingState,
     settings: dict[str, Any],
+    keep_earlier: bool = False,
 ) -> Path:
-    """Write the checkpoint of ``state.step``; return the weights file's path."""
+    """Write the checkpoint of ``state.step``; return the weights file's path. Earlier
+    ``checkpoint-STEP.safetensors`` files are removed unless ``keep_earlier`` (to average
+    the last ones afterwards: ``ahdr weights average``)."""
     weights = out / WEIGHTS_PATTERN.format(step=state.step)
     write_weights(model.state_dict(), model.config, weights, overwrite=True)
     payload = {
@@ -64,10 +67,11 @@ def save_checkpoint(
     }
     with atomic_output(out / STATE_FILE, overwrite=True) as temp:
         torch.save(payload, temp)
-    for stale in out.glob("checkpoint-*.safetensors"):
-        # only the files this function names: a user's checkpoint-best stays
-        if stale != weights and OWN_WEIGHTS.fullmatch(stale.name):
-            stale.unlink(missing_ok=True)
+    if not keep_earlier:
+        for stale in out.glob("checkpoint-*.safetensors"):
+            # only the files this function names: a user's checkpoint-best stays
+            if stale != weights and OWN_WEIGHTS.fullmatch(stale.name):
+                stale.unlink(missing_ok=True)
     return weights
 
 

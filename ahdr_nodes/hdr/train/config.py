@@ -29,7 +29,8 @@ class TrainConfig:
     instead of brackets synthesised from ``train_files``; validation still synthesises
     from ``validation_files``. ``init``: weights to start from (``builtin`` or a
     .safetensors path) instead of Xavier initialisation, to fine-tune shipped weights on
-    another camera or dataset; their architecture becomes ``model``.
+    another camera or dataset; their architecture becomes ``model``. ``keep_checkpoints``:
+    keep every ``checkpoint-STEP.safetensors`` instead of the latest only.
     """
 
     train_files: tuple[Path, ...]
@@ -54,6 +55,7 @@ class TrainConfig:
     response: str = DEFAULT_RESPONSE
     scenes: Path | None = None
     init: str | None = None
+    keep_checkpoints: bool = False
     model: AHDRNetConfig = field(default_factory=AHDRNetConfig)
 
     def __post_init__(self) -> None:

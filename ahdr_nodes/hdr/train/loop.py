@@ -251,7 +251,12 @@ class _Session:
 
     def _checkpoint(self) -> None:
         save_checkpoint(
-            self.config.out, self.model, self.optimizer, self.state, self.config.record()
+            self.config.out,
+            self.model,
+            self.optimizer,
+            self.state,
+            self.config.record(),
+            keep_earlier=self.config.keep_checkpoints,
         )
         self.last_checkpoint = self.state.step
         self.write_reports()

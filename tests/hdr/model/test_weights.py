@@ -14,6 +14,7 @@ from ahdr_nodes.hdr.model import (
     AHDRNetConfig,
     AttentionEncoder,
     MergeNet,
+    average_weights,
     load_weights,
     random_weights,
     read_config,
@@ -155,3 +156,30 @@ def test_random_weights_fit_a_reduced_config():
     model = AHDRNet(SMALL)
     load_weights(model, random_weights(SMALL))
     assert_same_tensors(model, random_weights(SMALL).tensors, "")
+
+
+def test_average_is_the_elementwise_mean_and_refuses_other_architectures(tmp_path, ahdr):
+    first = saved_model(tmp_path / "a.safetensors", seed=1).state_dict()
+    second = saved_model(tmp_path / "b.safetensors", seed=2).state_dict()
+    state, config = average_weights(
+        [str(tmp_path / "a.safetensors"), str(tmp_path / "b.safetensors")]
+    )
+    assert config == SMALL and state.keys() == first.keys()
+    for name, tensor in state.items():
+        assert torch.allclose(tensor, (first[name] + second[name]) / 2, atol=1e-7), name
+    out = tmp_path / "mean.safetensors"
+    result = ahdr("weights", "average", str(tmp_path / "a.safetensors"),
+                  str(tmp_path / "b.safetensors"), "-o", str(out))  # fmt: skip
+    assert result.code == 0, result.err
+    written = load_file(str(out))
+    assert all(torch.allclose(written[name], state[name]) for name in state)
+    assert resolve_weights(str(out)).config == SMALL
+    other = tmp_path / "other.safetensors"
+    saved_model(other, config=AHDRNetConfig(features=8, n_blocks=1, n_layers=2, growth=4))
+    refused = ahdr("weights", "average", str(tmp_path / "a.safetensors"), str(other),
+                   "-o", str(tmp_path / "x.safetensors"))  # fmt: skip
+    lines = refused.err.strip().splitlines()
+    assert refused.code == 2 and len(lines) == 1 and str(other) in lines[0]
+    assert not (tmp_path / "x.safetensors").exists()
+    with pytest.raises(UserError, match="at least two"):
+        average_weights([str(tmp_path / "a.safetensors")])

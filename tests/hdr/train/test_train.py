@@ -120,6 +120,15 @@ def test_resume_removes_only_the_checkpoints_it_wrote(tmp_path):
     assert kept.exists() and not (tmp_path / "checkpoint-0000002.safetensors").exists()
 
 
+def test_keep_checkpoints_keeps_every_checkpoint_written(tmp_path):
+    train(tiny_run(tmp_path / "all", steps=3, checkpoint_every=1, keep_checkpoints=True),
+          progress=False)  # fmt: skip
+    train(tiny_run(tmp_path / "last", steps=3, checkpoint_every=1), progress=False)
+    kept = sorted(p.name for p in (tmp_path / "all").glob("checkpoint-*.safetensors"))
+    assert kept == [f"checkpoint-000000{step}.safetensors" for step in (1, 2, 3)]
+    assert len(list((tmp_path / "last").glob("checkpoint-*.safetensors"))) == 1
+
+
 def test_a_checkpoint_missing_its_keys_is_a_user_error(tmp_path):
     train(tiny_run(tmp_path, stop_at=2), progress=False)
     torch.save({"step": 2}, tmp_path / "checkpoint.pt")
