@@ -73,6 +73,17 @@ MAX_RESIDUAL = 0.15
 # normal distribution in units of its standard deviation
 TUKEY_C = 4.685
 MAD_TO_SIGMA = 0.6745
+# Where the bracket's pixel pairs reach codes of COVERED or more, the highlight shoulder is
+# observed rather than extrapolated, and a flexible curve replaces the polynomial: log f^-1
+# piecewise linear in the code over KNOTS - 1 segments from FIT_RANGE[0] to white, each
+# knot's departure from the log-log line through its neighbours penalised by SMOOTHING (so
+# thin data continue as a power law). Pairs come from blocks where no channel of any pixel
+# is within TOP_MARGIN of its clip level: next to a clipped channel the others are
+# unreliable too. All chosen on tuning brackets cut from training images (docs/results.md).
+COVERED = 0.95
+KNOTS = 25
+SMOOTHING = 0.2
+TOP_MARGIN = 2 / 255
 
 
 @dataclass(frozen=True)
@@ -92,38 +103,27 @@ def fit_response(frames: Sequence[np.ndarray], times: np.ndarray) -> FittedRespo
     log f^-1(I_j) - log f^-1(I_i) = log(t_j / t_i): linear in the coefficients.
     The frames are first reduced (area) to about FIT_SIZE pixels, which averages
     noise and small misregistration; pixels that moved are rejected by iteratively
-    reweighted least squares (Tukey weights). Below the darkest fitted code the
-    curve goes on as a straight line in log-log (a power law). The fit is refused
+    reweighted least squares (Tukey weights). Where the pairs reach white (COVERED),
+    a flexible curve follows the highlight shoulder of camera JPEG engines; elsewhere
+    a cubic in log-log, which extrapolates more safely. Below the darkest fitted code
+    the curve goes on as a straight line in log-log (a power law). The fit is refused
     (table None) when too few pixels are usable, when its slope leaves SLOPE_RANGE,
     or when the residual stays large: a gamma curve is then the safer guess. One
     curve serves all three channels, as camera tone curves do.
     """
+    flexible = _fit_flexible(frames, times)
+    if flexible is not None:
+        return flexible
     small = [_reduce(frame) for frame in frames]
     low, high = FIT_RANGE
     # a channel may clip below white (white balance after a raw clip): stay under its top
-    top = np.minimum(np.max([frame.reshape(-1, 3).max(axis=0) for frame in frames], axis=0), 1.0)
-    high = np.minimum(high, top - CLIP_MARGIN)
-    dark, bright, ratios = [], [], []
-    for i in range(len(small)):
-        for j in range(i + 1, len(small)):
-            usable = (small[i] > low) & (small[i] < high) & (small[j] > low) & (small[j] < high)
-            dark.append(small[i][usable])
-            bright.append(small[j][usable])
-            ratios.append(np.full(int(usable.sum()), math.log(times[j] / times[i])))
-    short, long_, log_ratio = (
-        np.concatenate(part).astype(np.float64) for part in (dark, bright, ratios)
-    )
+    high = np.minimum(high, _channel_tops(frames) - CLIP_MARGIN)
+    short, long_, log_ratio = _pairs(small, [(f > low) & (f < high) for f in small], times)
     if short.size < MIN_PAIRS:
         return FittedResponse(None, f"only {short.size} well-exposed pixel pairs: gamma used")
     powers = np.arange(1, DEGREE + 1)
     rows = np.log(long_)[:, None] ** powers - np.log(short)[:, None] ** powers
-    weights = np.ones_like(short)
-    for _ in range(8):
-        solution, *_ = np.linalg.lstsq(rows * weights[:, None], log_ratio * weights, rcond=None)
-        residual = np.abs(rows @ solution - log_ratio)
-        spread = max(float(np.median(residual)) * TUKEY_C / MAD_TO_SIGMA, 1e-3)
-        weights = np.clip(1 - (residual / spread) ** 2, 0, None) ** 2
-    robust = float(np.median(residual)) / math.log(2)
+    solution, robust = _robust_solve(rows, log_ratio)
     darkest = math.log(max(float(min(short.min(), long_.min())), low))
     grid = np.linspace(darkest, 0.0, 200)
     slopes = (powers * grid[:, None] ** (powers - 1)) @ solution
@@ -146,6 +146,113 @@ def fit_response(frames: Sequence[np.ndarray], times: np.ndarray) -> FittedRespo
         f"(slope {slopes[0]:.2f} in the shadows, {slopes[-1]:.2f} at white)"
     )
     return FittedResponse(table, note)
+
+
+def _fit_flexible(frames: Sequence[np.ndarray], times: np.ndarray) -> FittedResponse | None:
+    """The flexible curve (see COVERED), or None where the pairs stay below COVERED, are
+    too few, do not rise with the code, or leave a residual above MAX_RESIDUAL."""
+    near_clip = _channel_tops(frames) - TOP_MARGIN
+    blocks = [_blocks_clear_of_clipping(frame, near_clip) for frame in frames]
+    low = FIT_RANGE[0]
+    means = [mean for mean, _ in blocks]
+    short, long_, log_ratio = _pairs(means, [(m > low) & c for m, c in blocks], times)
+    if short.size < MIN_PAIRS or max(short.max(), long_.max()) < COVERED:
+        return None
+    knots = np.linspace(low, 1.0, KNOTS)
+    rows = _hats(long_, knots) - _hats(short, knots)
+    log_knots = np.log(knots)
+    left, right = np.diff(log_knots)[:-1], np.diff(log_knots)[1:]
+    penalty = np.zeros((KNOTS - 2, KNOTS))
+    for k in range(KNOTS - 2):
+        penalty[k, k : k + 3] = (right[k], -(left[k] + right[k]), left[k])
+        penalty[k] /= left[k] + right[k]
+    scale = SMOOTHING * math.sqrt(short.size / KNOTS) * (KNOTS - 1) / (log_knots[-1] - log_knots[0])
+    solution, robust = _robust_solve(rows, log_ratio, penalty[:, :-1] * scale)
+    if robust > MAX_RESIDUAL:
+        return None
+    at_knots = np.append(solution, 0.0)  # f^-1(1) = 1
+    codes = np.arange(256) / 255.0
+    log_curve = np.interp(np.maximum(codes, low), knots, at_knots)
+    shadow_slope = (at_knots[1] - at_knots[0]) / (log_knots[1] - log_knots[0])
+    below = codes < low
+    log_curve[below] += shadow_slope * (np.log(np.maximum(codes[below], 1e-6)) - log_knots[0])
+    if np.any(np.diff(log_curve[1:]) <= 0):
+        return None
+    curve = np.exp(log_curve)
+    curve[0] = 0.0
+    table = np.repeat(curve[:, None], 3, axis=1).astype(np.float32)
+    note = f"response fitted from {short.size} pixel pairs up to white (flexible curve)"
+    return FittedResponse(table, note)
+
+
+def _channel_tops(frames: Sequence[np.ndarray]) -> np.ndarray:
+    """Per channel, the brightest code in the bracket (at most 1): where it clips."""
+    return np.minimum(np.max([frame.reshape(-1, 3).max(axis=0) for frame in frames], axis=0), 1.0)
+
+
+def _pairs(
+    frames: Sequence[np.ndarray], usable: Sequence[np.ndarray], times: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For every pair of frames (i, j), the values usable in both: (value in i, value in j,
+    log(t_j / t_i)), as flat float64 arrays."""
+    dark, bright, ratios = [], [], []
+    for i in range(len(frames)):
+        for j in range(i + 1, len(frames)):
+            both = usable[i] & usable[j]
+            dark.append(frames[i][both])
+            bright.append(frames[j][both])
+            ratios.append(np.full(int(both.sum()), math.log(times[j] / times[i])))
+    short, long_, log_ratio = (
+        np.concatenate(part).astype(np.float64) for part in (dark, bright, ratios)
+    )
+    return short, long_, log_ratio
+
+
+def _robust_solve(
+    rows: np.ndarray, targets: np.ndarray, penalty: np.ndarray | None = None
+) -> tuple[np.ndarray, float]:
+    """Least squares of rows @ x = targets, reweighted 8 times with Tukey's biweight so
+    that pixels that moved drop out; ``penalty`` rows (@ x = 0) are appended unweighted.
+    Returns x and the median absolute residual in stops."""
+    weights = np.ones_like(targets)
+    for _ in range(8):
+        system, values = rows * weights[:, None], targets * weights
+        if penalty is not None:
+            system = np.vstack([system, penalty])
+            values = np.concatenate([values, np.zeros(len(penalty))])
+        solution, *_ = np.linalg.lstsq(system, values, rcond=None)
+        residual = np.abs(rows @ solution - targets)
+        spread = max(float(np.median(residual)) * TUKEY_C / MAD_TO_SIGMA, 1e-3)
+        weights = np.clip(1 - (residual / spread) ** 2, 0, None) ** 2
+    return solution, float(np.median(residual)) / math.log(2)
+
+
+def _hats(codes: np.ndarray, knots: np.ndarray) -> np.ndarray:
+    """Piecewise-linear interpolation weights of ``codes`` on ``knots`` (the last knot,
+    white, left out: its value is fixed at 0)."""
+    step = knots[1] - knots[0]
+    position = (codes - knots[0]) / step
+    index = np.clip(np.floor(position).astype(int), 0, len(knots) - 2)
+    fraction = position - index
+    weights = np.zeros((codes.size, len(knots)))
+    weights[np.arange(codes.size), index] = 1 - fraction
+    weights[np.arange(codes.size), index + 1] = fraction
+    return weights[:, :-1]
+
+
+def _blocks_clear_of_clipping(
+    frame: np.ndarray, near_clip: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The frame in blocks (longer side about FIT_SIZE): each block's mean, and whether no
+    channel of any of its pixels reaches ``near_clip`` (per channel), as (h, w, 3) arrays."""
+    height, width = frame.shape[:2]
+    factor = max(1, math.ceil(max(height, width) / FIT_SIZE))
+    rows, cols = height // factor, width // factor
+    cropped = frame[: rows * factor, : cols * factor]
+    near = (cropped >= near_clip).any(axis=2)
+    mean = cropped.reshape(rows, factor, cols, factor, 3).mean(axis=(1, 3))
+    clear = ~near.reshape(rows, factor, cols, factor).any(axis=(1, 3))
+    return mean, np.repeat(clear[..., None], 3, axis=2)
 
 
 def _reduce(frame: np.ndarray) -> np.ndarray:
