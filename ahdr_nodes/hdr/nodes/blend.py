@@ -11,6 +11,7 @@ from ahdr_nodes.hdr.ops.motion import (
     blend_by_motion,
     floor_at_reference_clip,
     motion_mask,
+    share_with_static,
 )
 from ahdr_nodes.hdr.types import HDRImage, LinearStack
 
@@ -24,18 +25,28 @@ class MotionBlend(Node):
     highlights of 4-stop brackets) and adds no network error. Where something moved it
     ghosts, and the network's attention does not. Where the reference frame clips,
     the result is kept at least as bright as the reference saw (``floor_at_reference_clip``).
-    The node reports the moving share.
+    With a deghosting static merge, ``static_share`` lets it take part in the moving
+    regions where the reference is well exposed (``share_with_static``). The node reports
+    the share of the image taken from the dynamic merge.
     """
 
     stack = Input(LinearStack, "the aligned, linearised frames both merges used")
     static = Input(HDRImage, "the merge to trust where nothing moved")
     dynamic = Input(HDRImage, "the merge to trust where something moved")
     hdr = Output(HDRImage)
-    mask = Output(HDRImage, "the motion mask (grey, 1 = moved), if read")
+    mask = Output(HDRImage, "the dynamic merge's weight (grey, 1 = moved), if read")
     tolerance = Param(
         float, TOLERANCE, minimum=0.01, maximum=10.0, doc="disagreement in ln radiance"
     )
     softness = Param(float, SOFTNESS, minimum=0.0, maximum=100.0, doc="mask blur, pixels")
+    static_share = Param(
+        float,
+        0.0,
+        minimum=0.0,
+        maximum=1.0,
+        doc="share of the static merge in moving regions where the reference is well "
+        "exposed; only for a deghosting static merge (DebevecMerge deghost), 0 = dynamic alone",
+    )
 
     def run(
         self,
@@ -45,10 +56,11 @@ class MotionBlend(Node):
         dynamic: HDRImage,
         **inputs: Any,
     ) -> dict[str, Any]:
-        mask = motion_mask(stack.ldr, stack.linear, stack.reference, self.tolerance, self.softness)
+        reference = stack.reference
+        moved = motion_mask(stack.ldr, stack.linear, reference, self.tolerance, self.softness)
+        mask = share_with_static(moved, stack.ldr[reference], self.static_share, self.softness)
         ctx.info(f"{mask.mean():.0%} of the image taken from the dynamic merge")
         ctx.record("moving_share", round(float(mask.mean()), 4))
-        reference = stack.reference
         merged = blend_by_motion(static.data, dynamic.data, mask)
         merged = floor_at_reference_clip(merged, stack.ldr[reference], stack.linear[reference])
         grey = mask[..., None].repeat(3, axis=2) if ctx.wants("mask") else None

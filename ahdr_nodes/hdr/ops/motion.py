@@ -67,6 +67,23 @@ def motion_mask(
     return np.clip(mask, 0.0, 1.0)
 
 
+def share_with_static(
+    mask: np.ndarray, reference_frame: np.ndarray, static_share: float, softness: float = SOFTNESS
+) -> np.ndarray:
+    """The motion mask with the static merge given ``static_share`` of the moving regions
+    where the reference frame is well exposed (softened over ``softness`` pixels). A
+    deghosting static merge is anchored on the reference there, so it is as free of
+    ghosts as the dynamic one, and the average of two merges that err differently is
+    closer than either. Where the reference is clipped or dark it cannot anchor
+    anything, and the dynamic merge keeps the whole mask."""
+    if static_share <= 0:
+        return mask
+    exposed = well_exposed(reference_frame).astype(np.float32)
+    if softness > 0:
+        exposed = cv2.GaussianBlur(exposed, (0, 0), softness)
+    return (mask * (1.0 - static_share * exposed)).astype(np.float32)
+
+
 def blend_by_motion(static: np.ndarray, dynamic: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """``dynamic`` where ``mask`` is 1, ``static`` where it is 0."""
     weight = mask[..., None]

@@ -5,7 +5,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ahdr_nodes.hdr.ops.linearise import gamma_linearise
-from ahdr_nodes.hdr.ops.motion import blend_by_motion, floor_at_reference_clip, motion_mask
+from ahdr_nodes.hdr.ops.motion import (
+    blend_by_motion,
+    floor_at_reference_clip,
+    motion_mask,
+    share_with_static,
+)
 
 RELATIVE = np.array([1.0, 4.0, 16.0], np.float32)
 
@@ -70,3 +75,17 @@ def test_no_result_is_darker_than_the_reference_where_the_reference_clips():
     np.testing.assert_array_equal(floored[:8, :8, 1:], compressed[:8, :8, 1:])
     np.testing.assert_array_equal(floored[8:], compressed[8:])
     assert (floor_at_reference_clip(radiance * 2, frames[1], linear[1]) == radiance * 2).all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(share=st.floats(0.0, 1.0))
+def test_the_static_share_goes_only_where_the_reference_is_well_exposed(share):
+    reference = np.full((40, 80, 3), 0.5, np.float32)
+    reference[:, 40:] = 1.0  # clipped right half
+    mask = np.ones((40, 80), np.float32)
+    shared = share_with_static(mask, reference, share, softness=2.0)
+    np.testing.assert_allclose(shared[:, :30], 1.0 - share, atol=1e-5)
+    np.testing.assert_allclose(shared[:, 50:], 1.0, atol=1e-5)
+    assert np.all(shared <= mask + 1e-6) and np.all(shared >= 0)
+    still = np.zeros_like(mask)
+    assert share_with_static(still, reference, share).max() == 0
