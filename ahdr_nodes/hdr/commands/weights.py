@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from ahdr_nodes.hdr.model import average_weights, import_official, resolve_weights, write_weights
+
+
+def _output_options(command: Callable[..., None]) -> Callable[..., None]:
+    """-o/--output (the .safetensors file to write) and --overwrite, for commands that write
+    weights."""
+    command = click.option("--overwrite", is_flag=True)(command)
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(path_type=Path),
+        required=True,
+        help="The .safetensors file to write.",
+    )(command)
 
 
 @click.group()
@@ -16,14 +30,7 @@ def weights() -> None:
 
 @weights.command(name="import")
 @click.argument("checkpoint", type=click.Path(path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="The .safetensors file to write.",
-)
-@click.option("--overwrite", is_flag=True)
+@_output_options
 def import_command(checkpoint: Path, output: Path, overwrite: bool) -> None:
     """Convert a checkpoint of the official AHDRNet code (.pt state dict).
 
@@ -36,14 +43,7 @@ def import_command(checkpoint: Path, output: Path, overwrite: bool) -> None:
 
 @weights.command(name="average")
 @click.argument("sources", nargs=-1, required=True)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="The .safetensors file to write.",
-)
-@click.option("--overwrite", is_flag=True)
+@_output_options
 def average_command(sources: tuple[str, ...], output: Path, overwrite: bool) -> None:
     """Average SOURCES (weights files of one architecture, e.g. a run's last checkpoints
     kept with `ahdr train --keep-checkpoints`) into one weights file."""

@@ -161,18 +161,19 @@ def average_weights(specs: list[str]) -> tuple[dict[str, Tensor], AHDRNetConfig]
     """
     if len(specs) < 2:
         raise UserError("averaging needs at least two weights files")
-    first = resolve_weights(specs[0])
-    model = AHDRNet(first.config)
-    totals = {
-        name: torch.zeros_like(t, dtype=torch.float64) for name, t in model.state_dict().items()
-    }
-    for spec in specs:
-        resolved = resolve_weights(spec)
+    sources = [resolve_weights(spec) for spec in specs]
+    first = sources[0]
+    for resolved in sources[1:]:
         if resolved.config != first.config:
             raise UserError(
                 f"{resolved.label}: architecture {resolved.config.to_json()} differs from "
                 f"{first.label}'s {first.config.to_json()}"
             )
+    model = AHDRNet(first.config)
+    totals = {
+        name: torch.zeros_like(t, dtype=torch.float64) for name, t in model.state_dict().items()
+    }
+    for resolved in sources:
         load_weights(model, resolved)
         for name, tensor in model.state_dict().items():
             totals[name] += tensor.double()

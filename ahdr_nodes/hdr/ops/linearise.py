@@ -111,13 +111,14 @@ def fit_response(frames: Sequence[np.ndarray], times: np.ndarray) -> FittedRespo
     or when the residual stays large: a gamma curve is then the safer guess. One
     curve serves all three channels, as camera tone curves do.
     """
-    flexible = _fit_flexible(frames, times)
+    # a channel may clip below white (white balance after a raw clip): stay under its top
+    tops = _channel_tops(frames)
+    flexible = _fit_flexible(frames, times, tops)
     if flexible is not None:
         return flexible
     small = [_reduce(frame) for frame in frames]
     low, high = FIT_RANGE
-    # a channel may clip below white (white balance after a raw clip): stay under its top
-    high = np.minimum(high, _channel_tops(frames) - CLIP_MARGIN)
+    high = np.minimum(high, tops - CLIP_MARGIN)
     short, long_, log_ratio = _pairs(small, [(f > low) & (f < high) for f in small], times)
     if short.size < MIN_PAIRS:
         return FittedResponse(None, f"only {short.size} well-exposed pixel pairs: gamma used")
@@ -148,10 +149,13 @@ def fit_response(frames: Sequence[np.ndarray], times: np.ndarray) -> FittedRespo
     return FittedResponse(table, note)
 
 
-def _fit_flexible(frames: Sequence[np.ndarray], times: np.ndarray) -> FittedResponse | None:
+def _fit_flexible(
+    frames: Sequence[np.ndarray], times: np.ndarray, tops: np.ndarray
+) -> FittedResponse | None:
     """The flexible curve (see COVERED), or None where the pairs stay below COVERED, are
-    too few, do not rise with the code, or leave a residual above MAX_RESIDUAL."""
-    near_clip = _channel_tops(frames) - TOP_MARGIN
+    too few, do not rise with the code, or leave a residual above MAX_RESIDUAL. ``tops``:
+    each channel's clip level (``_channel_tops``)."""
+    near_clip = tops - TOP_MARGIN
     blocks = [_blocks_clear_of_clipping(frame, near_clip) for frame in frames]
     low = FIT_RANGE[0]
     means = [mean for mean, _ in blocks]
