@@ -22,6 +22,18 @@ BRIGHT = 0.9
 TOLERANCE = 0.3
 SOFTNESS = 3.0
 
+# In the shadows a static pair disagrees by more than TOLERANCE: sensor noise, 8-bit
+# quantisation and JPEG blocks, magnified by a steep curve. The spread is measured on
+# the pair itself, per band of the reference's mean code (NOISE_BANDS), as a robust
+# sigma over the pixels well exposed in both; where NOISE_SIGMAS of them exceed
+# TOLERANCE, the gap is divided by that excess. Bands with fewer than NOISE_MIN_PIXELS
+# samples are left alone, and at most NOISE_SAMPLES pixels (a regular subsample) are
+# looked at. Chosen on tuning brackets (docs/results.md).
+NOISE_BANDS = 16
+NOISE_SIGMAS = 2.0
+NOISE_MIN_PIXELS = 200
+NOISE_SAMPLES = 1 << 20
+
 
 def well_exposed(frame: np.ndarray) -> np.ndarray:
     """HxW bool: the frame's mean code is above DARK and no channel reaches BRIGHT."""
@@ -33,17 +45,36 @@ def log_level(values: np.ndarray) -> np.ndarray:
     return np.log(values.mean(axis=2) + 1e-6)
 
 
+def noise_excess(difference: np.ndarray, both: np.ndarray, band: np.ndarray) -> np.ndarray:
+    """Per band of the reference's code, the factor (at least 1) by which NOISE_SIGMAS
+    robust sigmas of ``difference`` over the pixels ``both`` exceed TOLERANCE."""
+    step = max(1, int(np.sqrt(both.size / NOISE_SAMPLES)))
+    usable = both[::step, ::step]
+    values, bands = difference[::step, ::step][usable], band[::step, ::step][usable]
+    excess = np.ones(NOISE_BANDS, np.float32)
+    for index in range(NOISE_BANDS):
+        spread = values[bands == index]
+        if spread.size >= NOISE_MIN_PIXELS:
+            sigma = 1.4826 * np.median(np.abs(spread - np.median(spread)))
+            excess[index] = max(1.0, NOISE_SIGMAS * sigma / TOLERANCE)
+    return excess
+
+
 def disagreement_with(
     reference_frame: np.ndarray, reference_linear: np.ndarray
 ) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """A function of (frame, its linear values) giving the HxW |ln radiance - ln radiance
     of the reference| where both are well exposed, 0 elsewhere (where one of them cannot
-    tell). The reference's exposure and level are computed once, for all frames."""
+    tell), divided by the pair's noise excess at the reference's level
+    (``noise_excess``). The reference's exposure, level and bands are computed once."""
     anchor, anchor_level = well_exposed(reference_frame), log_level(reference_linear)
+    band = np.minimum(reference_frame.mean(axis=2) * NOISE_BANDS, NOISE_BANDS - 1).astype(np.intp)
 
     def gap(frame: np.ndarray, values: np.ndarray) -> np.ndarray:
         both = anchor & well_exposed(frame)
-        return np.where(both, np.abs(log_level(values) - anchor_level), 0.0).astype(np.float32)
+        difference = log_level(values) - anchor_level
+        beyond_noise = np.abs(difference) / noise_excess(difference, both, band)[band]
+        return np.where(both, beyond_noise, 0.0).astype(np.float32)
 
     return gap
 
