@@ -66,15 +66,12 @@ MIN_PAIRS = 400
 # slopes of log f^-1 against log I that a camera curve can have (a highlight shoulder
 # makes the inverse steep near white)
 SLOPE_RANGE = (0.7, 6.0)
-# a fit whose robust residual (in stops) exceeds this explains the bracket no better
-# than motion would; a well-fitted static bracket sits near 0.02-0.05
-MAX_RESIDUAL = 0.15
 # Tukey's biweight: 95 % efficiency constant, and the median absolute residual of a
 # normal distribution in units of its standard deviation
 TUKEY_C = 4.685
 MAD_TO_SIGMA = 0.6745
 # Where the bracket's pixel pairs reach codes of COVERED or more, the highlight shoulder is
-# observed rather than extrapolated, and a flexible curve replaces the polynomial: log f^-1
+# observed rather than extrapolated, and a flexible curve is fitted too: log f^-1
 # piecewise linear in the code over KNOTS - 1 segments from FIT_RANGE[0] to white, each
 # knot's departure from the log-log line through its neighbours penalised by SMOOTHING (so
 # thin data continue as a power law). Pairs come from blocks where no channel of any pixel
@@ -85,83 +82,92 @@ KNOTS = 25
 SMOOTHING = 0.2
 TOP_MARGIN = 2 / 255
 
+Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
+
 
 @dataclass(frozen=True)
 class FittedResponse:
-    """A response fitted from a bracket: the table (256, 3), or None when the fit was
-    refused, and a one-line account of why (fitted from how many pixel pairs, or
-    which check refused it)."""
+    """A response fitted from a bracket: the table (256, 3), or None when the gamma
+    curve explains the bracket as well, and a one-line account of the choice."""
 
     table: np.ndarray | None
     note: str
 
 
-def fit_response(frames: Sequence[np.ndarray], times: np.ndarray) -> FittedResponse:
+def fit_response(
+    frames: Sequence[np.ndarray], times: np.ndarray, gamma: float = 2.2
+) -> FittedResponse:
     """The camera's inverse response from the bracket itself, robust to motion.
 
     Every pair of frames (i, j) gives, per pixel and channel both well exposed,
-    log f^-1(I_j) - log f^-1(I_i) = log(t_j / t_i): linear in the coefficients.
-    The frames are first reduced (area) to about FIT_SIZE pixels, which averages
-    noise and small misregistration; pixels that moved are rejected by iteratively
-    reweighted least squares (Tukey weights). Where the pairs reach white (COVERED),
-    a flexible curve follows the highlight shoulder of camera JPEG engines; elsewhere
-    a cubic in log-log, which extrapolates more safely. Below the darkest fitted code
-    the curve goes on as a straight line in log-log (a power law). The fit is refused
-    (table None) when too few pixels are usable, when its slope leaves SLOPE_RANGE,
-    or when the residual stays large: a gamma curve is then the safer guess. One
-    curve serves all three channels, as camera tone curves do.
+    log f^-1(I_j) - log f^-1(I_i) = log(t_j / t_i): linear in the curve's
+    coefficients. Pixels that moved are rejected by iteratively reweighted least
+    squares (Tukey weights). Two curves are fitted: a cubic in log-log, which
+    extrapolates safely, and, where the pairs reach white (COVERED), a flexible
+    curve that follows the highlight shoulder of camera JPEG engines. Each, and the
+    ``gamma`` curve, is judged by its median residual on the same pairs (from blocks
+    clear of clipping); the lowest wins, so the gamma curve is kept (table None)
+    when neither fit explains the bracket better: a noisy bracket is not refused a
+    fit for being noisy, nor a bracket of unrelated frames given one. One curve
+    serves all three channels, as camera tone curves do.
     """
     # a channel may clip below white (white balance after a raw clip): stay under its top
     tops = _channel_tops(frames)
-    flexible = _fit_flexible(frames, times, tops)
-    if flexible is not None:
-        return flexible
+    judged = _clear_block_pairs(frames, times, tops)
+    cubic, cubic_pairs = _fit_cubic(frames, times, tops)
+    if judged[0].size < MIN_PAIRS:
+        judged = cubic_pairs
+    if judged[0].size < MIN_PAIRS:
+        return FittedResponse(None, f"only {judged[0].size} well-exposed pixel pairs: gamma used")
+    candidates = {"cubic": cubic, "flexible": _fit_flexible(*judged)}
+    residuals = {
+        name: _residual(table, judged) for name, table in candidates.items() if table is not None
+    }
+    gamma_residual = _residual(gamma_response(gamma), judged)
+    account = ", ".join(f"{name} {value:.2f}" for name, value in residuals.items())
+    account = f"{account + ', ' if account else ''}gamma {gamma:g} {gamma_residual:.2f} stops"
+    best = min(residuals, key=residuals.__getitem__, default=None)
+    if best is None or residuals[best] >= gamma_residual:
+        return FittedResponse(
+            None, f"no fitted curve beats the gamma curve ({account}): gamma used"
+        )
+    note = f"{best} response fitted from {judged[0].size} pixel pairs (residual: {account})"
+    return FittedResponse(candidates[best], note)
+
+
+def _fit_cubic(
+    frames: Sequence[np.ndarray], times: np.ndarray, tops: np.ndarray
+) -> tuple[np.ndarray | None, Pairs]:
+    """The log-log cubic (see DEGREE) and the pairs it was fitted to, from the frames
+    reduced by area to about FIT_SIZE. None where the pairs are too few or its slope
+    leaves SLOPE_RANGE. Below the darkest fitted code it goes on as a power law."""
     small = [_reduce(frame) for frame in frames]
     low, high = FIT_RANGE
     high = np.minimum(high, tops - CLIP_MARGIN)
-    short, long_, log_ratio = _pairs(small, [(f > low) & (f < high) for f in small], times)
+    pairs = _pairs(small, [(f > low) & (f < high) for f in small], times)
+    short, long_, log_ratio = pairs
     if short.size < MIN_PAIRS:
-        return FittedResponse(None, f"only {short.size} well-exposed pixel pairs: gamma used")
+        return None, pairs
     powers = np.arange(1, DEGREE + 1)
     rows = np.log(long_)[:, None] ** powers - np.log(short)[:, None] ** powers
-    solution, robust = _robust_solve(rows, log_ratio)
+    solution = _robust_solve(rows, log_ratio)
     darkest = math.log(max(float(min(short.min(), long_.min())), low))
     grid = np.linspace(darkest, 0.0, 200)
     slopes = (powers * grid[:, None] ** (powers - 1)) @ solution
     if slopes.min() < SLOPE_RANGE[0] or slopes.max() > SLOPE_RANGE[1]:
-        return FittedResponse(
-            None,
-            f"fitted response is not a camera curve (slopes {slopes.min():.2f} to "
-            f"{slopes.max():.2f}, residual {robust:.2f}): gamma used",
-        )
-    if robust > MAX_RESIDUAL:
-        return FittedResponse(None, f"fit residual {robust:.2f} stops too large: gamma used")
+        return None, pairs
     codes = np.log(np.maximum(np.arange(256) / 255.0, 1e-6))
     inside = np.maximum(codes, darkest)
     log_curve = (inside[:, None] ** powers) @ solution + slopes[0] * (codes - inside)
-    curve = np.exp(log_curve)
-    curve[0] = 0.0
-    table = np.repeat(curve[:, None], 3, axis=1).astype(np.float32)
-    note = (
-        f"response fitted from {short.size} pixel pairs "
-        f"(slope {slopes[0]:.2f} in the shadows, {slopes[-1]:.2f} at white)"
-    )
-    return FittedResponse(table, note)
+    return _table(np.exp(log_curve)), pairs
 
 
-def _fit_flexible(
-    frames: Sequence[np.ndarray], times: np.ndarray, tops: np.ndarray
-) -> FittedResponse | None:
-    """The flexible curve (see COVERED), or None where the pairs stay below COVERED, are
-    too few, do not rise with the code, or leave a residual above MAX_RESIDUAL. ``tops``:
-    each channel's clip level (``_channel_tops``)."""
-    near_clip = tops - TOP_MARGIN
-    blocks = [_blocks_clear_of_clipping(frame, near_clip) for frame in frames]
-    low = FIT_RANGE[0]
-    means = [mean for mean, _ in blocks]
-    short, long_, log_ratio = _pairs(means, [(m > low) & c for m, c in blocks], times)
+def _fit_flexible(short: np.ndarray, long_: np.ndarray, log_ratio: np.ndarray) -> np.ndarray | None:
+    """The flexible curve (see COVERED) fitted to the pairs, or None where they stay
+    below COVERED, are too few, or give a curve that does not rise with the code."""
     if short.size < MIN_PAIRS or max(short.max(), long_.max()) < COVERED:
         return None
+    low = FIT_RANGE[0]
     knots = np.linspace(low, 1.0, KNOTS)
     rows = _hats(long_, knots) - _hats(short, knots)
     log_knots = np.log(knots)
@@ -171,9 +177,7 @@ def _fit_flexible(
         penalty[k, k : k + 3] = (right[k], -(left[k] + right[k]), left[k])
         penalty[k] /= left[k] + right[k]
     scale = SMOOTHING * math.sqrt(short.size / KNOTS) * (KNOTS - 1) / (log_knots[-1] - log_knots[0])
-    solution, robust = _robust_solve(rows, log_ratio, penalty[:, :-1] * scale)
-    if robust > MAX_RESIDUAL:
-        return None
+    solution = _robust_solve(rows, log_ratio, penalty[:, :-1] * scale)
     at_knots = np.append(solution, 0.0)  # f^-1(1) = 1
     codes = np.arange(256) / 255.0
     log_curve = np.interp(np.maximum(codes, low), knots, at_knots)
@@ -182,11 +186,32 @@ def _fit_flexible(
     log_curve[below] += shadow_slope * (np.log(np.maximum(codes[below], 1e-6)) - log_knots[0])
     if np.any(np.diff(log_curve[1:]) <= 0):
         return None
-    curve = np.exp(log_curve)
+    return _table(np.exp(log_curve))
+
+
+def _table(curve: np.ndarray) -> np.ndarray:
+    """A (256, 3) float32 response table of one curve for all channels, 0 at code 0."""
+    curve = curve.copy()
     curve[0] = 0.0
-    table = np.repeat(curve[:, None], 3, axis=1).astype(np.float32)
-    note = f"response fitted from {short.size} pixel pairs up to white (flexible curve)"
-    return FittedResponse(table, note)
+    return np.repeat(curve[:, None], 3, axis=1).astype(np.float32)
+
+
+def _residual(table: np.ndarray, pairs: Pairs) -> float:
+    """The median |log f^-1(long) - log f^-1(short) - log ratio| of a response table over
+    the pairs, in stops: how well the curve explains the bracket."""
+    short, long_, log_ratio = pairs
+    codes = np.arange(256) / 255.0
+    curve = np.maximum(table[:, 1].astype(np.float64), 1e-12)
+    predicted = np.log(np.interp(long_, codes, curve)) - np.log(np.interp(short, codes, curve))
+    return float(np.median(np.abs(predicted - log_ratio))) / math.log(2)
+
+
+def _clear_block_pairs(frames: Sequence[np.ndarray], times: np.ndarray, tops: np.ndarray) -> Pairs:
+    """Pairs of block means (``_blocks_clear_of_clipping``) above FIT_RANGE[0], from blocks
+    where no channel of any pixel is within TOP_MARGIN of its clip level ``tops``."""
+    blocks = [_blocks_clear_of_clipping(frame, tops - TOP_MARGIN) for frame in frames]
+    low = FIT_RANGE[0]
+    return _pairs([mean for mean, _ in blocks], [(m > low) & c for m, c in blocks], times)
 
 
 def _channel_tops(frames: Sequence[np.ndarray]) -> np.ndarray:
@@ -194,9 +219,7 @@ def _channel_tops(frames: Sequence[np.ndarray]) -> np.ndarray:
     return np.minimum(np.max([frame.reshape(-1, 3).max(axis=0) for frame in frames], axis=0), 1.0)
 
 
-def _pairs(
-    frames: Sequence[np.ndarray], usable: Sequence[np.ndarray], times: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _pairs(frames: Sequence[np.ndarray], usable: Sequence[np.ndarray], times: np.ndarray) -> Pairs:
     """For every pair of frames (i, j), the values usable in both: (value in i, value in j,
     log(t_j / t_i)), as flat float64 arrays."""
     dark, bright, ratios = [], [], []
@@ -214,10 +237,9 @@ def _pairs(
 
 def _robust_solve(
     rows: np.ndarray, targets: np.ndarray, penalty: np.ndarray | None = None
-) -> tuple[np.ndarray, float]:
+) -> np.ndarray:
     """Least squares of rows @ x = targets, reweighted 8 times with Tukey's biweight so
-    that pixels that moved drop out; ``penalty`` rows (@ x = 0) are appended unweighted.
-    Returns x and the median absolute residual in stops."""
+    that pixels that moved drop out; ``penalty`` rows (@ x = 0) are appended unweighted."""
     weights = np.ones_like(targets)
     for _ in range(8):
         system, values = rows * weights[:, None], targets * weights
@@ -228,7 +250,7 @@ def _robust_solve(
         residual = np.abs(rows @ solution - targets)
         spread = max(float(np.median(residual)) * TUKEY_C / MAD_TO_SIGMA, 1e-3)
         weights = np.clip(1 - (residual / spread) ** 2, 0, None) ** 2
-    return solution, float(np.median(residual)) / math.log(2)
+    return solution
 
 
 def _hats(codes: np.ndarray, knots: np.ndarray) -> np.ndarray:
@@ -314,7 +336,7 @@ def linearise_bracket(
     if response == "calibrated":
         table = calibrate_response(frames, times, gamma)
     elif response == "fitted":
-        table = fit_response(frames, times).table
+        table = fit_response(frames, times, gamma).table
     if table is None:
         linear = [gamma_linearise(f, t, gamma) for f, t in zip(frames, times, strict=True)]
     else:
