@@ -17,7 +17,8 @@ class Linearise(Node):
     """H_i = I_i^gamma / t_i (the paper's), or a response calibrated from the bracket.
 
     ``response: fitted`` fits the camera's curve to the bracket itself (robust to
-    motion; falls back to the gamma curve when the fit is unreliable and says so);
+    motion; keeps the gamma curve where no fit explains the bracket better, and says
+    which curve it used);
     ``calibrated`` uses OpenCV's Debevec calibration, scaled to agree with the
     gamma curve at mid grey. With a fitted or calibrated response the network sees
     the frames re-encoded with the gamma curve, the camera it was trained on.
@@ -31,6 +32,8 @@ class Linearise(Node):
 
     def run(self, ctx: NodeContext, bracket: Bracket, **inputs: Any) -> dict[str, Any]:
         result = linearise_bracket(bracket.frames, bracket.times, self.response, self.gamma)
+        if self.response == "fitted":
+            ctx.info(result.note)
         stack = LinearStack(
             ldr=list(bracket.frames),
             linear=result.linear,

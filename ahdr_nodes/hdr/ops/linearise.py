@@ -312,11 +312,12 @@ class Linearised:
     """A bracket in the linear domain. ``linear``: H_i per frame; ``response``: the
     table used (None for the gamma curve); ``network_ldr``: the frames as the network
     sees them (the originals, or re-encoded with the gamma curve when a response
-    table took them to linear)."""
+    table took them to linear); ``note``: which curve was used, and why."""
 
     linear: list[np.ndarray]
     response: np.ndarray | None
     network_ldr: list[np.ndarray]
+    note: str
 
 
 def linearise_bracket(
@@ -328,20 +329,22 @@ def linearise_bracket(
     """The one place a bracket is linearised, for the Linearise node and for training.
 
     ``gamma``: H = I^gamma / t. ``calibrated``: OpenCV's Debevec calibration.
-    ``fitted``: fit_response, falling back to the gamma curve when the fit is refused.
+    ``fitted``: fit_response, keeping the gamma curve where no fit explains the bracket
+    better.
     """
     if response not in RESPONSES:
         raise ValueError(f"response {response!r}: choose one of {', '.join(RESPONSES)}")
-    table = None
+    table, note = None, f"gamma {gamma:g} curve"
     if response == "calibrated":
-        table = calibrate_response(frames, times, gamma)
+        table, note = calibrate_response(frames, times, gamma), "response calibrated (Debevec)"
     elif response == "fitted":
-        table = fit_response(frames, times, gamma).table
+        fitted = fit_response(frames, times, gamma)
+        table, note = fitted.table, fitted.note
     if table is None:
         linear = [gamma_linearise(f, t, gamma) for f, t in zip(frames, times, strict=True)]
     else:
         linear = [response_linearise(f, t, table) for f, t in zip(frames, times, strict=True)]
-    return Linearised(linear, table, network_frames(frames, linear, times, table, gamma))
+    return Linearised(linear, table, network_frames(frames, linear, times, table, gamma), note)
 
 
 def network_frames(

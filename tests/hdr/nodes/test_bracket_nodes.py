@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from ahdr_nodes import NodeContext, UserError, run_graph
+from ahdr_nodes.hdr.data.camera import ToneCurve
 from ahdr_nodes.hdr.data.sources import bundled_hdri_files
 from ahdr_nodes.hdr.io import read_hdr, write_ldr
 from ahdr_nodes.hdr.metrics import psnr_mu
@@ -89,6 +90,20 @@ def test_merge_takes_a_reference_and_says_when_the_network_cannot_use_it(ahdr, t
     result = ahdr("merge", *paths, "--ev", ev, "--reference", "2", "-o", str(output))
     assert result.code == 0, result.err
     assert "frames 1, 2, 3 of 5" in result.err
+
+
+def test_merge_says_which_camera_curve_it_fitted(ahdr, tmp_path):
+    """An sRGB bracket: the fitted curve beats the gamma curve, and the user is told so."""
+    curve = ToneCurve("srgb")
+    values = cv2.resize(radiance(), (192, 96), interpolation=cv2.INTER_CUBIC)
+    paths = []
+    for index, ev in enumerate(EV3):
+        paths.append(str(tmp_path / f"f{index}.tif"))
+        write_ldr(paths[-1], curve.encode(values * np.float32(2.0 ** (ev - EV3[0]))))
+    result = ahdr("merge", *paths, "--ev", ",".join(map(str, EV3)), "-o", str(tmp_path / "o.exr"))
+    assert result.code == 0, result.err
+    line = next(line for line in result.err.splitlines() if "linearise:" in line)
+    assert "response fitted" in line and "gamma 2.2" in line, line
 
 
 def test_the_moved_object_comes_from_the_dynamic_merge_and_clipped_light_is_kept():
