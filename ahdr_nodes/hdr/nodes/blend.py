@@ -9,6 +9,7 @@ from ahdr_nodes.hdr.ops.motion import (
     SOFTNESS,
     TOLERANCE,
     blend_by_motion,
+    clip_levels,
     floor_at_reference_clip,
     motion_mask,
     share_with_static,
@@ -57,8 +58,13 @@ class MotionBlend(Node):
         **inputs: Any,
     ) -> dict[str, Any]:
         reference = stack.reference
-        moved = motion_mask(stack.ldr, stack.linear, reference, self.tolerance, self.softness)
-        mask = share_with_static(moved, stack.ldr[reference], self.static_share, self.softness)
+        levels = clip_levels(stack.ldr)
+        moved = motion_mask(
+            stack.ldr, stack.linear, reference, self.tolerance, self.softness, levels
+        )
+        mask = share_with_static(
+            moved, stack.ldr[reference], self.static_share, self.softness, levels
+        )
         ctx.info(f"{mask.mean():.0%} of the image taken from the dynamic merge")
         ctx.record("moving_share", round(float(mask.mean()), 4))
         merged = blend_by_motion(static.data, dynamic.data, mask)

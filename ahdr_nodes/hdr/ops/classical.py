@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from ahdr_nodes.hdr.ops.linearise import to_uint8
-from ahdr_nodes.hdr.ops.motion import disagreement_with
+from ahdr_nodes.hdr.ops.motion import clip_levels, disagreement_with
 
 # Weights of the float merge, chosen on a tuning set of synthetic brackets cut from
 # training images (docs/results.md): a Gaussian of the frame's mean code around
@@ -41,7 +41,9 @@ def weighted_merge(
     """
     total = np.zeros(frames[0].shape[:2] + (1,), np.float32)
     radiance = np.zeros(frames[0].shape, np.float32)
-    gap = disagreement_with(frames[reference], linear[reference]) if deghost else None
+    gap = None
+    if deghost:
+        gap = disagreement_with(frames[reference], linear[reference], clip_levels(frames))
     for index, (frame, values) in enumerate(zip(frames, linear, strict=True)):
         mean = frame.mean(axis=2, keepdims=True)
         weight = np.exp(-4.0 * (mean - 0.5) ** 2 / WEIGHT_WIDTH)

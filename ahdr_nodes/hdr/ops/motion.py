@@ -15,12 +15,21 @@ import numpy as np
 
 # Chosen on a tuning set cut from training images, held-out scenes untouched
 # (docs/results.md): a frame is well exposed where its mean code is above DARK
-# and no channel reaches BRIGHT; it disagrees beyond TOLERANCE (natural log of
-# radiance, about 0.43 stops); the mask is softened over SOFTNESS pixels.
+# and no channel reaches BRIGHT, nor comes within CLIP_MARGIN of its own clip
+# level; it disagrees beyond TOLERANCE (natural log of radiance, about 0.43
+# stops); the mask is softened over SOFTNESS pixels.
 DARK = 0.05
 BRIGHT = 0.9
 TOLERANCE = 0.3
 SOFTNESS = 3.0
+
+# White balance after a raw clip makes a channel clip below white (a green sky at code
+# 0.75 while red reaches 1): a channel clips at the bracket's brightest code of it where
+# two frames or more each pile up at least CLIP_SHARE of their pixels there (within one
+# 8-bit code). A bright flat region piles up too, but at a code that moves with the
+# exposure; a clip stays put. JPEG smears the pile-up, and the level stays at white.
+CLIP_MARGIN = 2 / 255
+CLIP_SHARE = 0.001
 
 # In the shadows a static pair disagrees by more than TOLERANCE: sensor noise, 8-bit
 # quantisation and JPEG blocks, magnified by a steep curve. The spread is measured on
@@ -35,9 +44,26 @@ NOISE_MIN_PIXELS = 200
 NOISE_SAMPLES = 1 << 20
 
 
-def well_exposed(frame: np.ndarray) -> np.ndarray:
-    """HxW bool: the frame's mean code is above DARK and no channel reaches BRIGHT."""
-    return (frame.mean(axis=2) > DARK) & (frame.max(axis=2) < BRIGHT)
+def clip_levels(frames: Sequence[np.ndarray]) -> np.ndarray:
+    """Per channel, the code at which the bracket clips: its brightest code where two
+    frames pile up (see CLIP_SHARE), else 1 (white)."""
+    levels = np.ones(3, np.float32)
+    for channel in range(3):
+        values = [frame[..., channel] for frame in frames]
+        top = max(float(value.max()) for value in values)
+        piled = sum(
+            np.count_nonzero(value >= top - 1 / 255) >= CLIP_SHARE * value.size for value in values
+        )
+        if top < 1 - 1 / 255 and piled >= 2:
+            levels[channel] = top
+    return levels
+
+
+def well_exposed(frame: np.ndarray, levels: np.ndarray | None = None) -> np.ndarray:
+    """HxW bool: the frame's mean code is above DARK and no channel reaches BRIGHT or
+    comes within CLIP_MARGIN of its clip level (``clip_levels``; None: white)."""
+    bright = BRIGHT if levels is None else np.minimum(BRIGHT, levels - CLIP_MARGIN)
+    return (frame.mean(axis=2) > DARK) & (frame < bright).all(axis=2)
 
 
 def log_level(values: np.ndarray) -> np.ndarray:
@@ -61,17 +87,18 @@ def noise_excess(difference: np.ndarray, both: np.ndarray, band: np.ndarray) -> 
 
 
 def disagreement_with(
-    reference_frame: np.ndarray, reference_linear: np.ndarray
+    reference_frame: np.ndarray, reference_linear: np.ndarray, levels: np.ndarray | None = None
 ) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """A function of (frame, its linear values) giving the HxW |ln radiance - ln radiance
-    of the reference| where both are well exposed, 0 elsewhere (where one of them cannot
-    tell), divided by the pair's noise excess at the reference's level
-    (``noise_excess``). The reference's exposure, level and bands are computed once."""
-    anchor, anchor_level = well_exposed(reference_frame), log_level(reference_linear)
+    of the reference| where both are well exposed (below the clip ``levels``), 0
+    elsewhere (where one of them cannot tell), divided by the pair's noise excess at the
+    reference's level (``noise_excess``). The reference's exposure, level and bands are
+    computed once."""
+    anchor, anchor_level = well_exposed(reference_frame, levels), log_level(reference_linear)
     band = np.minimum(reference_frame.mean(axis=2) * NOISE_BANDS, NOISE_BANDS - 1).astype(np.intp)
 
     def gap(frame: np.ndarray, values: np.ndarray) -> np.ndarray:
-        both = anchor & well_exposed(frame)
+        both = anchor & well_exposed(frame, levels)
         difference = log_level(values) - anchor_level
         beyond_noise = np.abs(difference) / noise_excess(difference, both, band)[band]
         return np.where(both, beyond_noise, 0.0).astype(np.float32)
@@ -85,9 +112,12 @@ def motion_mask(
     reference: int,
     tolerance: float = TOLERANCE,
     softness: float = SOFTNESS,
+    levels: np.ndarray | None = None,
 ) -> np.ndarray:
-    """HxW in [0, 1]: 1 where some frame moved against the reference, softened."""
-    gap = disagreement_with(frames[reference], linear[reference])
+    """HxW in [0, 1]: 1 where some frame moved against the reference, softened.
+    ``levels``: the bracket's clip levels, measured here when not given."""
+    levels = clip_levels(frames) if levels is None else levels
+    gap = disagreement_with(frames[reference], linear[reference], levels)
     moved = np.zeros(frames[reference].shape[:2], bool)
     for index, (frame, values) in enumerate(zip(frames, linear, strict=True)):
         if index != reference:
@@ -99,17 +129,22 @@ def motion_mask(
 
 
 def share_with_static(
-    mask: np.ndarray, reference_frame: np.ndarray, static_share: float, softness: float = SOFTNESS
+    mask: np.ndarray,
+    reference_frame: np.ndarray,
+    static_share: float,
+    softness: float = SOFTNESS,
+    levels: np.ndarray | None = None,
 ) -> np.ndarray:
     """The motion mask with the static merge given ``static_share`` of the moving regions
     where the reference frame is well exposed (softened over ``softness`` pixels). A
     deghosting static merge is anchored on the reference there, so it is as free of
     ghosts as the dynamic one, and the average of two merges that err differently is
     closer than either. Where the reference is clipped or dark it cannot anchor
-    anything, and the dynamic merge keeps the whole mask."""
+    anything, and the dynamic merge keeps the whole mask. ``levels``: the bracket's
+    clip levels (None: white)."""
     if static_share <= 0:
         return mask
-    exposed = well_exposed(reference_frame).astype(np.float32)
+    exposed = well_exposed(reference_frame, levels).astype(np.float32)
     if softness > 0:
         exposed = cv2.GaussianBlur(exposed, (0, 0), softness)
     return (mask * (1.0 - static_share * exposed)).astype(np.float32)

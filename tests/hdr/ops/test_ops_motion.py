@@ -8,6 +8,7 @@ from ahdr_nodes.hdr.ops.linearise import gamma_linearise
 from ahdr_nodes.hdr.ops.motion import (
     TOLERANCE,
     blend_by_motion,
+    clip_levels,
     disagreement_with,
     floor_at_reference_clip,
     motion_mask,
@@ -35,6 +36,32 @@ def test_a_static_bracket_has_no_motion():
     radiance = scene()
     frames, linear = frames_of([radiance] * 3)
     assert motion_mask(frames, linear, 1).max() < 1e-6
+
+
+def test_a_channel_that_clips_below_white_is_not_taken_for_motion():
+    """White balance after a raw clip: green saturates at code 0.75 in every frame. The
+    pile-up gives its clip level; where the reference's green is clipped it reads darker
+    than the short frame saw, which is not motion."""
+    radiance = scene(3) * np.float32(1.5)
+    frames, _ = frames_of([radiance] * 3)
+    for frame in frames:
+        frame[..., 1] = np.minimum(frame[..., 1], 0.75)
+    linear = [gamma_linearise(f, t) for f, t in zip(frames, RELATIVE, strict=True)]
+    levels = clip_levels(frames)
+    assert abs(levels[1] - 0.75) < 1e-6 and levels[0] == 1.0 and levels[2] == 1.0
+    clipped_in_reference = (frames[1][..., 1] >= 0.75) & (frames[1].max(axis=2) < 0.9)
+    assert clipped_in_reference.mean() > 0.05
+    assert motion_mask(frames, linear, 1).max() < 1e-6
+
+
+def test_a_bright_flat_region_is_not_a_clip():
+    """A flat patch piles pixels up at the long frame's top code too, but at another code
+    in each frame: no channel is taken to clip."""
+    radiance = scene(4) * np.float32(0.3)
+    radiance[:20, :20] = 0.05
+    frames, _ = frames_of([radiance] * 3)
+    assert frames[2].max() < 0.95 and (frames[2] >= frames[2].max() - 1 / 255).mean() > 0.05
+    assert (clip_levels(frames) == 1.0).all()
 
 
 def test_an_object_that_moved_in_one_frame_is_masked_and_only_it():
