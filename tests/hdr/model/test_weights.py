@@ -183,3 +183,19 @@ def test_average_is_the_elementwise_mean_and_refuses_other_architectures(tmp_pat
     assert not (tmp_path / "x.safetensors").exists()
     with pytest.raises(UserError, match="at least two"):
         average_weights([str(tmp_path / "a.safetensors")])
+
+
+def test_validate_scores_weights_on_the_held_out_images_of_a_training_run(ahdr):
+    """The shipped weights against untrained ones on the same brackets from the images
+    `ahdr train --data bundled` holds out: the trained network is far ahead, and a file
+    that is not there is named before any bracket is made."""
+    result = ahdr("weights", "validate", "builtin", "random", "--data", "bundled",
+                  "--examples", "2", "--crop", "48")  # fmt: skip
+    assert result.code == 0, result.err
+    lines = result.out.strip().splitlines()
+    assert lines[0].startswith("2 brackets of 48 px from") and "reference frame alone" in lines[1]
+    scores = {line.split("dB")[1].strip(): float(line.split()[0]) for line in lines[1:]}
+    assert scores["builtin"] > scores["random"] + 10
+    missing = ahdr("weights", "validate", "nope.safetensors", "--data", "bundled")
+    lines = missing.err.strip().splitlines()
+    assert missing.code == 2 and len(lines) == 1 and "nope.safetensors" in lines[0]
