@@ -7,7 +7,8 @@
 # it writes under $OUT comes back, also when the call is cut off. So the script
 #   - installs the wheels in .whl/ (OpenEXR) into a private folder, as gpu_check.sh
 #     does, only when the python lacks OpenEXR, and runs the checkout via PYTHONPATH;
-#   - copies the committed checkpoint folder into $OUT and trains there with --resume:
+#   - copies the committed checkpoint folder into $OUT and trains there with --resume
+#     (or, with --init, starts a fine-tune of those weights there):
 #     the project's checkpoints are written atomically, so $OUT always holds the last
 #     complete checkpoint (checkpoint.pt + checkpoint-STEP.safetensors), training.json
 #     and curves.png, plus ahdrnet.safetensors once all --steps are done;
@@ -23,14 +24,16 @@
 # On the GPU (run tool: carry [".whl"], timeout_s 600):
 #   scripts/gpu_train.sh                       # resumes checkpoints/cpu-wide
 #   scripts/gpu_train.sh checkpoints/cpu-wide --steps 20000 --budget 540
+#   scripts/gpu_train.sh --init builtin --steps 4000   # fine-tune the shipped weights instead
 # Bring the result home and continue it next time:
 #   mkdir -p checkpoints/gpu-1 && cp FILES_AT/{checkpoint*,training.json,curves.png} \
 #     checkpoints/gpu-1/ && scripts/gpu_train.sh checkpoints/gpu-1   # (next call)
 # CI / CPU check of the same path (tiny budget, bundled data if .whl/hdri is absent):
 #   scripts/gpu_train.sh --cpu-smoke          # $OUT defaults to a new temp folder
 #
-# Options: [CHECKPOINT_DIR] --data DIR (.whl/hdri) --steps N (20000, total for the lr
-# schedule) --budget S (540: seconds for the whole script) --margin S (75: seconds kept
+# Options: [CHECKPOINT_DIR] --init WEIGHTS (builtin or a .safetensors file: start a new
+# fine-tune from them, lr 3e-5, instead of resuming a checkpoint folder) --data DIR
+# (.whl/hdri) --steps N (20000, total for the lr schedule) --budget S (540: seconds for the whole script) --margin S (75: seconds kept
 # for start-up and the final checkpoint) --workers N (12) --cpu-smoke (budget 120,
 # margin 30); anything after `--` is passed on to `ahdr train` (the last of a
 # repeated option wins). Environment: OUT (./out), PYTHON (python3).
@@ -41,6 +44,7 @@ set -uo pipefail
 start=$SECONDS
 smoke=0
 checkpoint=""
+init=""
 data=""
 steps=20000
 budget=""
@@ -51,6 +55,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --cpu-smoke) smoke=1 ;;
         --data) data="$2"; shift ;;
+        --init) init="$2"; shift ;;
         --steps) steps="$2"; shift ;;
         --budget) budget="$2"; shift ;;
         --margin) margin="$2"; shift ;;
@@ -75,8 +80,11 @@ mkdir -p "$OUT" || exit 2
 log="$OUT/train.log"
 say() { echo "gpu_train: $*" | tee -a "$log"; }
 
+if [ -n "$init" ] && [ -n "$checkpoint" ]; then
+    say "give a checkpoint folder to resume or --init weights to fine-tune, not both"; exit 2
+fi
 checkpoint="${checkpoint:-checkpoints/cpu-wide}"
-if [ ! -f "$checkpoint/checkpoint.pt" ]; then
+if [ -z "$init" ] && [ ! -f "$checkpoint/checkpoint.pt" ]; then
     say "$checkpoint holds no checkpoint.pt to resume from"; exit 2
 fi
 if [ -e "$OUT/checkpoint.pt" ]; then
@@ -134,13 +142,21 @@ else
     margin="${margin:-75}"
 fi
 
-# only the resumable state: a stale ahdrnet.safetensors of a finished earlier run must not
-# come back looking like this run's result
-cp "$checkpoint"/checkpoint.pt "$checkpoint"/checkpoint-*.safetensors \
-    "$checkpoint"/training.json "$OUT"/ || exit 2
-cp "$checkpoint"/curves.png "$OUT"/ 2>/dev/null
-done_step=$("$PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["step"])' \
-    "$OUT/training.json") || exit 2
+if [ -n "$init" ]; then
+    done_step=0
+    begin=(--init "$init" --lr 3e-5)
+    what="fine-tuning $init"
+else
+    # only the resumable state: a stale ahdrnet.safetensors of a finished earlier run must
+    # not come back looking like this run's result
+    cp "$checkpoint"/checkpoint.pt "$checkpoint"/checkpoint-*.safetensors \
+        "$checkpoint"/training.json "$OUT"/ || exit 2
+    cp "$checkpoint"/curves.png "$OUT"/ 2>/dev/null
+    done_step=$("$PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["step"])' \
+        "$OUT/training.json") || exit 2
+    begin=(--resume --lr 1e-4)
+    what="resuming $checkpoint at step $done_step"
+fi
 if [ "$smoke" = 1 ]; then
     steps=$((done_step + 3))
     budget_args+=(--val-every 3)
@@ -153,12 +169,12 @@ limit=$((left - margin))
 if [ "$limit" -lt 10 ]; then
     say "only ${left}s of the ${budget}s budget left; not enough to train"; exit 2
 fi
-say "resuming $checkpoint at step $done_step on $device: --data $data --steps $steps," \
+say "$what on $device: --data $data --steps $steps," \
     "time limit ${limit}s, hard stop in ${left}s; results in $OUT"
 
 # --kill-after: a run that ignores TERM must still not outlive the budget
 timeout --kill-after=5 "$((left - 5))" "$PYTHON" -m ahdr_nodes train --data "$data" \
-    --out "$OUT" --resume --steps "$steps" --lr 1e-4 --seed 0 --device "$device" \
+    --out "$OUT" "${begin[@]}" --steps "$steps" --seed 0 --device "$device" \
     "${budget_args[@]}" --time-limit "$limit" "${extra[@]}" 2>&1 | tee -a "$log"
 status=${PIPESTATUS[0]}
 

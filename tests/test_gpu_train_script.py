@@ -92,6 +92,28 @@ def test_cpu_smoke_resumes_and_brings_back_the_run(tmp_path):
     assert {p.name: _digest(p) for p in checkpoint.iterdir()} == committed
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_cpu_smoke_fine_tunes_the_shipped_weights_with_init(tmp_path):
+    """--init starts a new run from the weights (no checkpoint copied) and brings it back."""
+    out = tmp_path / "out"
+    env = dict(os.environ, OUT=str(out), PYTHON=sys.executable)
+    done = subprocess.run(
+        ["bash", str(SCRIPT), "--cpu-smoke", "--init", "builtin", "--data", "bundled"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    run = json.loads((out / "training.json").read_text())
+    assert run["step"] == 3 and run["settings"]["init"] == "builtin"
+    assert run["settings"]["lr"] == 3e-5
+    assert (out / "ahdrnet.safetensors").is_file()
+    assert "fine-tuning builtin" in (out / "train.log").read_text()
+
+
 def run_quick(tmp_path, *args: str) -> subprocess.CompletedProcess:
     """The script with ``args``, OUT under ``tmp_path``, for runs that stop early."""
     env = dict(os.environ, OUT=str(tmp_path / "out"), PYTHON=sys.executable)
@@ -104,6 +126,8 @@ def test_gpu_train_refuses_a_folder_without_checkpoint(tmp_path):
     done = run_quick(tmp_path, "--cpu-smoke", str(tmp_path))
     assert done.returncode == 2
     assert "no checkpoint.pt" in done.stdout
+    both = run_quick(tmp_path, "--cpu-smoke", "--init", "builtin", str(_default_checkpoint()))
+    assert both.returncode == 2 and "not both" in both.stdout
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
