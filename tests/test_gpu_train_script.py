@@ -51,6 +51,20 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def run_script(tmp_path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """The script with ``args``, OUT = ``tmp_path``/out; the default timeout suits runs
+    that stop early."""
+    env = dict(os.environ, OUT=str(tmp_path / "out"), PYTHON=sys.executable)
+    return subprocess.run(
+        ["bash", str(SCRIPT), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 def test_cpu_smoke_resumes_and_brings_back_the_run(tmp_path):
@@ -58,16 +72,8 @@ def test_cpu_smoke_resumes_and_brings_back_the_run(tmp_path):
     before = json.loads((checkpoint / "training.json").read_text())
     committed = {p.name: _digest(p) for p in checkpoint.iterdir()}
     out = tmp_path / "out"
-    env = dict(os.environ, OUT=str(out), PYTHON=sys.executable)
     # bundled data: the same whether or not a packed .whl/hdri exists on this machine
-    done = subprocess.run(
-        ["bash", str(SCRIPT), "--cpu-smoke", "--data", "bundled"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_script(tmp_path, "--cpu-smoke", "--data", "bundled", timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
     names = {p.name for p in out.iterdir()}
@@ -97,14 +103,8 @@ def test_cpu_smoke_resumes_and_brings_back_the_run(tmp_path):
 def test_cpu_smoke_fine_tunes_the_shipped_weights_with_init(tmp_path):
     """--init starts a new run from the weights (no checkpoint copied) and brings it back."""
     out = tmp_path / "out"
-    env = dict(os.environ, OUT=str(out), PYTHON=sys.executable)
-    done = subprocess.run(
-        ["bash", str(SCRIPT), "--cpu-smoke", "--init", "builtin", "--data", "bundled"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    done = run_script(
+        tmp_path, "--cpu-smoke", "--init", "builtin", "--data", "bundled", timeout=300
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     run = json.loads((out / "training.json").read_text())
@@ -114,25 +114,17 @@ def test_cpu_smoke_fine_tunes_the_shipped_weights_with_init(tmp_path):
     assert "fine-tuning builtin" in (out / "train.log").read_text()
 
 
-def run_quick(tmp_path, *args: str) -> subprocess.CompletedProcess:
-    """The script with ``args``, OUT under ``tmp_path``, for runs that stop early."""
-    env = dict(os.environ, OUT=str(tmp_path / "out"), PYTHON=sys.executable)
-    return subprocess.run(
-        ["bash", str(SCRIPT), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
-
-
 def test_gpu_train_refuses_a_folder_without_checkpoint(tmp_path):
-    done = run_quick(tmp_path, "--cpu-smoke", str(tmp_path))
+    done = run_script(tmp_path, "--cpu-smoke", str(tmp_path))
     assert done.returncode == 2
     assert "no checkpoint.pt" in done.stdout
-    both = run_quick(tmp_path, "--cpu-smoke", "--init", "builtin", str(_default_checkpoint()))
+    both = run_script(tmp_path, "--cpu-smoke", "--init", "builtin", str(_default_checkpoint()))
     assert both.returncode == 2 and "not both" in both.stdout
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
 def test_gpu_train_without_cuda_says_so(tmp_path):
-    done = run_quick(tmp_path, "--data", "bundled")
+    done = run_script(tmp_path, "--data", "bundled")
     assert done.returncode == 2
     assert "sees no CUDA GPU" in done.stdout
     assert not (tmp_path / "out" / "checkpoint.pt").exists()
