@@ -102,18 +102,21 @@ fi
 
 # Private site folder for carried wheels (gpu_check.sh's approach); the checkout itself
 # runs from PYTHONPATH, and kernels/ is linked in under its import name ahdr_kernels.
+site=/tmp/ahdr-site
+mkdir -p "$site" || exit 2
+ln -sfn "$PWD/kernels" "$site/ahdr_kernels"
 if ! "$PYTHON" -c 'import OpenEXR' 2>/dev/null; then
-    site=/tmp/ahdr-site
-    mkdir -p "$site"
     if ! compgen -G ".whl/*.whl" >/dev/null; then
         say "$PYTHON lacks OpenEXR and .whl/ holds no wheel (see --help)"; exit 2
     fi
     "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \
         --upgrade --target "$site" .whl/*.whl || exit 2
-    ln -sfn "$PWD/kernels" "$site/ahdr_kernels"
-    export PYTHONPATH="$site:$PWD${PYTHONPATH:+:$PYTHONPATH}"
-else
-    export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+fi
+export PYTHONPATH="$site:$PWD${PYTHONPATH:+:$PYTHONPATH}"
+# Run from the checkout, the HDR plugin has no installed entry point: name it instead.
+if ! "$PYTHON" -c 'import importlib.metadata as m, sys
+sys.exit(not m.entry_points(group="ahdr_nodes", name="hdr"))' 2>/dev/null; then
+    export AHDR_PLUGINS=ahdr_nodes.hdr.plugin
 fi
 
 if [ "$smoke" = 0 ] &&

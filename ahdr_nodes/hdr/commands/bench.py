@@ -190,7 +190,7 @@ def bench_synth(size: str, examples: int, worker_counts: str, data: str) -> None
     from ahdr_nodes.hdr.commands.data import source_files
     from ahdr_nodes.hdr.data.sources import load_sources
     from ahdr_nodes.hdr.data.synth import SynthConfig
-    from ahdr_nodes.hdr.data.torch_dataset import SyntheticBracketDataset
+    from ahdr_nodes.hdr.data.torch_dataset import SyntheticBracketDataset, single_threaded_worker
 
     height, width = parse_size(size)
     cv2.setNumThreads(1)  # before workers start: one OpenCV thread each (see the dataset)
@@ -199,7 +199,9 @@ def bench_synth(size: str, examples: int, worker_counts: str, data: str) -> None
     )
     for text in worker_counts.split(","):
         workers = int(text)
-        loader = DataLoader(dataset, batch_size=8, num_workers=workers)
+        loader = DataLoader(
+            dataset, batch_size=8, num_workers=workers, worker_init_fn=single_threaded_worker
+        )
         start = time.perf_counter()
         for _ in loader:
             pass

@@ -27,7 +27,11 @@ from tqdm import tqdm
 from ahdr_nodes import UserError, atomic_output
 from ahdr_nodes.hdr.data.sources import load_sources
 from ahdr_nodes.hdr.data.synth import SynthConfig
-from ahdr_nodes.hdr.data.torch_dataset import SceneCropDataset, SyntheticBracketDataset
+from ahdr_nodes.hdr.data.torch_dataset import (
+    SceneCropDataset,
+    SyntheticBracketDataset,
+    single_threaded_worker,
+)
 from ahdr_nodes.hdr.metrics import MU
 from ahdr_nodes.hdr.model import AHDRNet, load_weights, resolve_weights, save_weights
 from ahdr_nodes.hdr.train.checkpoint import (
@@ -227,6 +231,7 @@ class _Session:
             dataset,
             batch_sampler=sampler,
             num_workers=config.workers,
+            worker_init_fn=single_threaded_worker,
             pin_memory=self.dist.device.type == "cuda",
         )
 

@@ -7,12 +7,17 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
-from torch.utils.data import DataLoader
+from threadpoolctl import threadpool_info, threadpool_limits
+from torch.utils.data import DataLoader, Dataset
 
 from ahdr_nodes.core.errors import UserError
 from ahdr_nodes.hdr.data.sources import bundled_hdri_files, load_sources
 from ahdr_nodes.hdr.data.synth import SynthConfig, example_rng, synthesise_example
-from ahdr_nodes.hdr.data.torch_dataset import SyntheticBracketDataset, network_inputs
+from ahdr_nodes.hdr.data.torch_dataset import (
+    SyntheticBracketDataset,
+    network_inputs,
+    single_threaded_worker,
+)
 
 SMALL = SynthConfig(size=(32, 48))
 
@@ -72,3 +77,20 @@ def test_bad_dataset_arguments(dataset):
     # frames count follows the configuration
     four = SyntheticBracketDataset(dataset.sources, 1, 0, dataclasses.replace(SMALL, frames=4))
     assert four[0][0].shape[0] == 4
+
+
+class _BlasThreads(Dataset):
+    """Reports, from inside the worker, how many threads numpy's BLAS may start."""
+
+    def __len__(self) -> int:
+        return 1
+
+    def __getitem__(self, index: int) -> int:
+        return max(pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas")
+
+
+def test_workers_run_blas_on_one_thread():
+    # A BLAS pool per core in every worker made 12 workers on a 16-core host 11x slower.
+    loader = DataLoader(_BlasThreads(), num_workers=1, worker_init_fn=single_threaded_worker)
+    with threadpool_limits(4):  # the pool a worker would inherit on a 4-core machine
+        assert [int(threads) for threads in loader] == [1]
