@@ -52,16 +52,23 @@ class DRDB(nn.Module):
 
         The cache key holds each parameter's storage address and version counter,
         so loading new weights (in place or by replacement), moving the block or
-        asking for another dtype repacks.
+        asking for another dtype repacks. Parameters made under inference mode have
+        no version counter, so an in-place load could not be seen: those are packed
+        on every call (a few small copies, next to the block's convolutions).
         """
+        parameters = list(self.parameters())
+        if any(p.is_inference() for p in parameters):
+            return self._pack(dtype)
+        key = (dtype,) + tuple((p.data_ptr(), p._version) for p in parameters)
+        if self._triton_pack is None or self._triton_pack[0] != key:
+            self._triton_pack = (key, self._pack(dtype))
+        return self._triton_pack[1]
+
+    def _pack(self, dtype: torch.dtype) -> Any:
         from ahdr_kernels.drdb import pack_drdb
 
-        key = (dtype,) + tuple((p.data_ptr(), p._version) for p in self.parameters())
-        if self._triton_pack is None or self._triton_pack[0] != key:
-            layers = [(conv.weight.detach(), conv.bias.detach()) for conv in self.layers]
-            packed = pack_drdb(layers, self.fuse.weight.detach(), self.fuse.bias.detach(), dtype)
-            self._triton_pack = (key, packed)
-        return self._triton_pack[1]
+        layers = [(conv.weight.detach(), conv.bias.detach()) for conv in self.layers]
+        return pack_drdb(layers, self.fuse.weight.detach(), self.fuse.bias.detach(), dtype)
 
 
 def resolve_impl(impl: str, blocks: list[DRDB]) -> str:

@@ -56,18 +56,22 @@ def weights_fingerprint(spec: str) -> str:
 def _cached_module(
     kind: str, spec: str, fingerprint: str, device: str, dtype: str, impl: str, layout: str
 ) -> tuple[nn.Module, ResolvedWeights]:
-    weights = resolve_weights(spec)
-    if kind == "attention":
-        module: nn.Module = AttentionEncoder.from_config(weights.config)
-        prefix = ATTENTION_PREFIX
-    else:
-        module = MergeNet.from_config(weights.config, impl=impl)
-        prefix = MERGE_PREFIX
-    module = module.to(
-        device=device, dtype=getattr(torch, dtype), memory_format=memory_format(layout)
-    )
-    module.eval()
-    load_weights(module, weights, prefix)
+    # Graphs run under inference mode, but the module outlives the run that loads it:
+    # its parameters must be ordinary tensors (inference ones cannot be versioned,
+    # which the fused kernels' weight cache relies on, nor used outside that mode).
+    with torch.inference_mode(False):
+        weights = resolve_weights(spec)
+        if kind == "attention":
+            module: nn.Module = AttentionEncoder.from_config(weights.config)
+            prefix = ATTENTION_PREFIX
+        else:
+            module = MergeNet.from_config(weights.config, impl=impl)
+            prefix = MERGE_PREFIX
+        module = module.to(
+            device=device, dtype=getattr(torch, dtype), memory_format=memory_format(layout)
+        )
+        module.eval()
+        load_weights(module, weights, prefix)
     return module, weights
 
 

@@ -72,3 +72,15 @@ def test_packed_weights_are_cached_until_weights_or_dtype_change():
     fresh = block.packed_for_triton(torch.float32)
     assert fresh is not repacked
     torch.testing.assert_close(fresh.fuse_bias, other.fuse.bias.detach())
+
+
+def test_blocks_made_under_inference_mode_pack_on_every_call():
+    """Their parameters carry no version counter, so a cache could not see a load."""
+    with torch.inference_mode():
+        block, _ = block_and_input()
+        packed = block.packed_for_triton(torch.float32)
+        other = DRDB(32, 32, 2, 2)
+        block.load_state_dict(other.state_dict())
+        fresh = block.packed_for_triton(torch.float32)
+    assert fresh is not packed
+    torch.testing.assert_close(fresh.fuse_bias, other.fuse.bias.detach())

@@ -83,6 +83,14 @@ def test_model_is_loaded_once_per_process():
     assert first is again
 
 
+def test_a_model_loaded_inside_a_graph_run_has_ordinary_parameters():
+    # Graphs run under inference mode; the cached module outlives the run, and the
+    # fused kernels' weight cache reads each parameter's version counter.
+    with torch.inference_mode():
+        module, _ = load_module("merge", "random", torch.device("cpu"), torch.bfloat16)
+    assert not any(p.is_inference() for p in module.parameters())
+
+
 @pytest.mark.parametrize(
     "params, message",
     [
