@@ -6,7 +6,9 @@
 # the repository's tracked files plus carried ignored paths (64 MiB in all), and what
 # it writes under $OUT comes back, also when the call is cut off. So the script
 #   - installs the wheels in .whl/ (OpenEXR) into a private folder, as gpu_check.sh
-#     does, only when the python lacks OpenEXR, and runs the checkout via PYTHONPATH;
+#     does, only when the python lacks OpenEXR, and runs the checkout via PYTHONPATH
+#     (kernels/ linked in as ahdr_kernels; the HDR plugin named in AHDR_PLUGINS, as an
+#     uninstalled checkout has no entry point for it);
 #   - copies the committed checkpoint folder into $OUT and trains there with --resume
 #     (or, with --init, starts a fine-tune of those weights there):
 #     the project's checkpoints are written atomically, so $OUT always holds the last
@@ -34,7 +36,7 @@
 # Options: [CHECKPOINT_DIR] --init WEIGHTS (builtin or a .safetensors file: start a new
 # fine-tune from them, lr 3e-5, instead of resuming a checkpoint folder) --data DIR
 # (.whl/hdri) --steps N (20000, total for the lr schedule) --budget S (540: seconds for the whole script) --margin S (75: seconds kept
-# for start-up and the final checkpoint) --workers N (12) --cpu-smoke (budget 120,
+# for start-up and the final checkpoint) --workers N (14) --cpu-smoke (budget 120,
 # margin 30); anything after `--` is passed on to `ahdr train` (the last of a
 # repeated option wins). Environment: OUT (./out), PYTHON (python3).
 # Results in $OUT: the run files above and train.log. Exit status: that of ahdr train
@@ -49,7 +51,7 @@ data=""
 steps=20000
 budget=""
 margin=""
-workers=12
+workers=14
 extra=()
 while [ $# -gt 0 ]; do
     case "$1" in
