@@ -112,22 +112,22 @@ def test_neutral_scene_with_clipped_highlights_stays_neutral(merger, sources):
         assert np.abs(chroma).max(axis=-1).mean() < 0.03
 
 
-# The shipped interim weights, fine-tuned on the wider camera for 1,100 CPU steps, still
-# fail these alone. Measured on them: ratio 0.89 at EV 2 and 0.97 at EV 4 (the weights
-# before the fine-tune: 1.00 and 1.18), and a mean mu-law difference of 0.021 between EV 4
-# and EV 2 (before: 0.039).
-# strict: the tests fail as soon as weights that pass them land, so the marks come off.
-INTERIM_WEIGHTS = pytest.mark.xfail(
-    strict=True, reason="interim weights: 11 % dark at 2-stop, EV 4 unlike EV 2 (issue 10)"
+# The shipped weights (the CPU fine-tune continued on an H100 for 912 steps at 256 px) pass
+# the EV-spacing test alone (mean mu-law difference to EV 2: 0.017 at EV 1, 0.010 at EV 3,
+# 0.016 at EV 4; the CPU fine-tune's weights: 0.021 at EV 4) but not the radiance test:
+# ratio 0.95 at EV 2 and 0.91 at EV 4, the darkest fifth 0.89 and 1.13 (the CPU
+# fine-tune: 0.89 and 0.97 overall).
+# strict: the test fails as soon as weights that pass it land, so the mark comes off.
+NETWORK_RANGE = pytest.mark.xfail(
+    strict=True, reason="shipped weights: 5-9 % low in well-exposed regions (issue 10)"
 )
-BOTH_MERGES = pytest.mark.parametrize(
+
+
+@pytest.mark.parametrize(
     "merger",
-    [pytest.param("network", marks=INTERIM_WEIGHTS), "default graph"],
+    [pytest.param("network", marks=NETWORK_RANGE), "default graph"],
     indirect=True,
 )
-
-
-@BOTH_MERGES
 def test_well_exposed_radiance_matches_the_linearised_reference(merger, sources):
     """No shadow crushing and no range compression: in the reference frame's well-exposed
     pixels the merged radiance is the linearised reference within 5 %."""
@@ -146,7 +146,7 @@ def test_well_exposed_radiance_matches_the_linearised_reference(merger, sources)
             assert 0.9 < part_ratio < 1.1
 
 
-@BOTH_MERGES
+@pytest.mark.parametrize("merger", ["network", "default graph"], indirect=True)
 def test_one_scene_at_ev_spacings_one_to_four_gives_the_same_hdr(merger, sources):
     """The HDR of a scene must not depend on how the bracket was spaced, up to the
     range each spacing can see: compared where the ground truth is below the
