@@ -61,15 +61,20 @@ def test_auto_is_resolved_once_when_the_network_is_built():
         assert small_merge("triton").resolved_impl == FUSED
 
 
+def pack_load_pack(block: DRDB) -> tuple[object, object, DRDB]:
+    """Packs the block, loads other weights into it, packs again: (before, after, other)."""
+    before = block.packed_for_triton(torch.float32)
+    other = DRDB(32, 32, 2, 2)
+    block.load_state_dict(other.state_dict())
+    return before, block.packed_for_triton(torch.float32), other
+
+
 def test_packed_weights_are_cached_until_weights_or_dtype_change():
     block, _ = block_and_input()
     packed = block.packed_for_triton(torch.float32)
     assert block.packed_for_triton(torch.float32) is packed
     assert block.packed_for_triton(torch.bfloat16) is not packed
-    repacked = block.packed_for_triton(torch.float32)
-    other = DRDB(32, 32, 2, 2)
-    block.load_state_dict(other.state_dict())
-    fresh = block.packed_for_triton(torch.float32)
+    repacked, fresh, other = pack_load_pack(block)
     assert fresh is not repacked
     torch.testing.assert_close(fresh.fuse_bias, other.fuse.bias.detach())
 
@@ -78,9 +83,6 @@ def test_blocks_made_under_inference_mode_pack_on_every_call():
     """Their parameters carry no version counter, so a cache could not see a load."""
     with torch.inference_mode():
         block, _ = block_and_input()
-        packed = block.packed_for_triton(torch.float32)
-        other = DRDB(32, 32, 2, 2)
-        block.load_state_dict(other.state_dict())
-        fresh = block.packed_for_triton(torch.float32)
+        packed, fresh, other = pack_load_pack(block)
     assert fresh is not packed
     torch.testing.assert_close(fresh.fuse_bias, other.fuse.bias.detach())
