@@ -112,14 +112,13 @@ def test_neutral_scene_with_clipped_highlights_stays_neutral(merger, sources):
         assert np.abs(chroma).max(axis=-1).mean() < 0.03
 
 
-# The shipped weights (the CPU fine-tune continued on an H100 for 912 steps at 256 px) pass
-# the EV-spacing test alone (mean mu-law difference to EV 2: 0.017 at EV 1, 0.010 at EV 3,
-# 0.016 at EV 4; the CPU fine-tune's weights: 0.021 at EV 4) but not the radiance test:
-# ratio 0.95 at EV 2 and 0.91 at EV 4, the darkest fifth 0.89 and 1.13 (the CPU
-# fine-tune: 0.89 and 0.97 overall).
+# The shipped weights (the H100 weights continued on an H200 for 2,400 steps at 256 px)
+# pass the EV-spacing test alone (mean mu-law difference to EV 2: 0.015 at EV 1, 0.010 at
+# EV 3, 0.013 at EV 4) but not the radiance test: ratio 0.94 at EV 2 and 0.89 at EV 4,
+# where the darkest fifth is 1.21 and the brightest 0.85 (the H100 weights: 0.95 and 0.91).
 # strict: the test fails as soon as weights that pass it land, so the mark comes off.
 NETWORK_RANGE = pytest.mark.xfail(
-    strict=True, reason="shipped weights: 5-9 % low in well-exposed regions (issue 10)"
+    strict=True, reason="shipped weights: 6-11 % low in well-exposed regions (issue 10)"
 )
 
 
