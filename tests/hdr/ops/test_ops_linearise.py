@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from ahdr_nodes.hdr.data.camera import ToneCurve
 from ahdr_nodes.hdr.ops.linearise import (
+    _robust_solve,
     calibrate_response,
     fit_response,
     gamma_linearise,
@@ -112,6 +113,37 @@ def test_fitted_response_survives_a_moving_object():
     code = 0.5
     truth = np.interp(code, curve.encode(np.linspace(0, 1, 100001)), np.linspace(0, 1, 100001))
     assert abs(np.log2(np.interp(code * 255, np.arange(256), fitted.table[:, 0]) / truth)) < 0.1
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    unknowns=st.integers(2, 24),
+    outliers=st.floats(0.0, 0.3),
+    smoothing=st.sampled_from([0.0, 1e-3]),
+)
+def test_robust_solve_ignores_pairs_that_moved(seed, unknowns, outliers, smoothing):
+    """The reweighted normal equations land on the clean system's solution when up to
+    30 % of the rows are corrupted (pixels that moved), with or without penalty rows,
+    and agree with a plain least-squares solve of the clean rows."""
+    rng = np.random.default_rng(seed)
+    rows = rng.normal(size=(4000, unknowns))
+    truth = rng.normal(size=unknowns)
+    targets = rows @ truth + rng.normal(scale=1e-4, size=len(rows))
+    moved = rng.random(len(rows)) < outliers
+    targets[moved] += rng.choice([-1.0, 1.0], size=int(moved.sum())) * rng.uniform(
+        2, 20, int(moved.sum())
+    )
+    penalty = smoothing * np.eye(unknowns)[:-1] if smoothing else None
+    solution = _robust_solve(rows, targets, penalty)
+    clean = ~moved
+    system = rows[clean] if penalty is None else np.vstack([rows[clean], penalty])
+    values = (
+        targets[clean] if penalty is None else np.append(targets[clean], np.zeros(len(penalty)))
+    )
+    expected, *_ = np.linalg.lstsq(system, values, rcond=None)
+    assert np.abs(solution - expected).max() < 1e-3
+    assert np.abs(solution - truth).max() < 1e-2
 
 
 def test_a_noisy_bracket_still_gets_its_curve_where_it_beats_gamma():
