@@ -96,11 +96,15 @@ def test_fitted_response_recovers_the_camera_curve(curve, times):
     truth = np.interp(codes, curve.encode(np.linspace(0, 1, 100001)), np.linspace(0, 1, 100001))
     got = np.interp(codes * 255, np.arange(256), fitted.table[:, 1])
     error = np.log2(got / truth)
-    # the shape within about a tenth of a stop over the well-exposed codes (the flexible
-    # curve is least sure at the dark end, 0.11 stops at code 0.15 on the sRGB toe); the
-    # scale comes from the highlight codes, which a shoulder compresses, so it is looser there
-    assert np.abs(error - np.median(error)).max() < 0.12
-    assert abs(np.median(error)) < (0.35 if curve.kind == "filmic" else 0.05)
+    if curve.kind == "filmic":
+        # the scale comes from the highlight codes, which the shoulder compresses and the
+        # bracket cannot fully show: every well-exposed code within 0.15 stops (measured
+        # 0.06 and 0.14; 0.17 and 0.33 before the knots crowded towards white)
+        assert np.abs(error).max() < 0.15
+    else:
+        # the shape within about a tenth of a stop, the scale within 0.05
+        assert np.abs(error - np.median(error)).max() < 0.12
+        assert abs(np.median(error)) < 0.05
 
 
 def test_fitted_response_survives_a_moving_object():
