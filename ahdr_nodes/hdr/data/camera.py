@@ -69,6 +69,30 @@ class ToneCurve:
             return f"gamma {self.gamma:.2f}"
         return f"filmic gamma {self.gamma:.2f} shoulder {self.shoulder:.2f} S {self.contrast:.2f}"
 
+    @classmethod
+    def from_description(cls, text: str) -> ToneCurve:
+        """The curve a ``describe()`` label names (parameters to its two decimals), so a
+        synthetic scene's metadata gives back the curve that encoded it."""
+        words = text.split()
+        if words == ["srgb"]:
+            return cls("srgb")
+        if len(words) == 2 and words[0] == "gamma":
+            return cls("gamma", float(words[1]))
+        if (
+            len(words) == 7
+            and words[:2] == ["filmic", "gamma"]
+            and words[3:6:2] == ["shoulder", "S"]
+        ):
+            return cls("filmic", float(words[2]), float(words[4]), float(words[6]))
+        raise ValueError(f"not a tone curve description: {text!r}")
+
+    def inverse_table(self) -> np.ndarray:
+        """The exact inverse response as a (256, 3) table (the linearisers' format): the
+        truth a response fitted from this camera's brackets is measured against."""
+        linear = np.linspace(0.0, 1.0, 2**18 + 1)
+        inverse = np.interp(np.arange(256) / 255.0, self.encode(linear).astype(np.float64), linear)
+        return np.repeat(inverse[:, None], 3, axis=1).astype(np.float32)
+
 
 @dataclass(frozen=True)
 class Sensor:

@@ -7,6 +7,8 @@ import dataclasses
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ahdr_nodes.hdr.data.camera import Sensor, ToneCurve, capture, jpeg_roundtrip
 from ahdr_nodes.hdr.data.scene import MAX_SHIFT, MIN_SHIFT, camera_homography, sample_layers
@@ -74,6 +76,37 @@ def test_filmic_curve_has_a_toe_and_a_highlight_shoulder():
     assert low_encoded[10] < plain[10]
     # midtones: brighter than the gamma curve, as JPEG engines render them
     assert filmic[180] > plain[180]
+
+
+@given(
+    kind=st.sampled_from(["gamma", "srgb", "filmic"]),
+    gamma=st.floats(1.8, 2.6),
+    shoulder=st.floats(0.0, 4.0),
+    contrast=st.floats(0.0, 0.6),
+)
+def test_a_curve_comes_back_from_its_description(kind, gamma, shoulder, contrast):
+    """Scene metadata records curves by their label: the label names the same curve, to
+    its two decimals."""
+    if kind != "filmic":
+        shoulder = contrast = 0.0
+    curve = ToneCurve(kind, round(gamma, 2), round(shoulder, 2), round(contrast, 2))
+    if kind == "srgb":
+        curve = ToneCurve("srgb")
+    assert ToneCurve.from_description(curve.describe()) == curve
+
+
+def test_a_description_that_names_no_curve_is_refused():
+    for text in ["", "gamma", "filmic 2.2", "linear 1.0", "filmic gamma 2.2 toe 1 S 0"]:
+        with pytest.raises(ValueError, match="not a tone curve"):
+            ToneCurve.from_description(text)
+
+
+def test_the_inverse_table_undoes_the_curve():
+    for curve in [ToneCurve("gamma", 2.2), ToneCurve("srgb"), ToneCurve("filmic", 2.2, 2.0, 0.3)]:
+        table = curve.inverse_table()
+        assert table.shape == (256, 3) and table[0, 0] == 0 and table[255, 0] == pytest.approx(1)
+        codes = np.arange(1, 255) / 255.0
+        assert np.allclose(curve.encode(table[1:255, 1]), codes, atol=1e-4)
 
 
 def test_curve_families_are_drawn_with_gammas_in_range(sources):
