@@ -14,12 +14,12 @@ import torch
 
 from ahdr_nodes import UserError, check_writable
 from ahdr_nodes.hdr.data.sources import bundled_hdri_files, find_hdr_files, split_train_validation
-from ahdr_nodes.hdr.model import AHDRNetConfig, resolve_weights
+from ahdr_nodes.hdr.model import RUN_RECORD_NAME, AHDRNetConfig, resolve_weights
 from ahdr_nodes.hdr.ops.linearise import DEFAULT_RESPONSE, RESPONSES
 from ahdr_nodes.hdr.train import TrainConfig, train
 from ahdr_nodes.hdr.train.checkpoint import STATE_FILE
 from ahdr_nodes.hdr.train.config import AMP_CHOICES, DEVICE_CHOICES
-from ahdr_nodes.hdr.train.loop import CURVES_FILE, LOG_FILE, WEIGHTS_FILE
+from ahdr_nodes.hdr.train.loop import CURVES_FILE, WEIGHTS_FILE
 
 BUNDLED = "bundled"
 
@@ -48,7 +48,7 @@ def check_out_folder(out: Path, resume: bool) -> None:
     check_writable(out / STATE_FILE, overwrite=True)
     if resume or not out.is_dir():
         return
-    names = (STATE_FILE, LOG_FILE, CURVES_FILE, WEIGHTS_FILE)
+    names = (STATE_FILE, RUN_RECORD_NAME, CURVES_FILE, WEIGHTS_FILE)
     taken = [out / name for name in names if (out / name).exists()]
     taken += sorted(out.glob("checkpoint-*.safetensors"))
     if taken:

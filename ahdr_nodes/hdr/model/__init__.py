@@ -14,6 +14,7 @@ from ahdr_nodes.hdr.model.merge import MergeNet
 from ahdr_nodes.hdr.model.official import import_official
 from ahdr_nodes.hdr.model.tiling import Regions, tile_for_budget, tiled_forward
 from ahdr_nodes.hdr.model.weights import (
+    RUN_RECORD_NAME,
     ResolvedWeights,
     average_weights,
     load_weights,
@@ -21,10 +22,12 @@ from ahdr_nodes.hdr.model.weights import (
     read_config,
     resolve_weights,
     save_weights,
+    training_record,
     write_weights,
 )
 
 __all__ = [
+    "RUN_RECORD_NAME",
     "ATTENTION_PREFIX",
     "DRDB",
     "MERGE_PREFIX",
@@ -43,6 +46,7 @@ __all__ = [
     "resolve_impl",
     "resolve_weights",
     "save_weights",
+    "training_record",
     "write_weights",
     "tile_for_budget",
     "tiled_forward",

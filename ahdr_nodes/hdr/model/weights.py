@@ -8,6 +8,7 @@ The file's metadata carries the architecture (``AHDRNetConfig``) it was saved fr
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,10 @@ from ahdr_nodes.hdr.model.ahdrnet import AHDRNet
 from ahdr_nodes.hdr.model.config import AHDRNetConfig
 
 BUILTIN_PATH = Path(__file__).resolve().parent.parent / "assets" / "ahdrnet.safetensors"
+# how the builtin weights were trained: the budget, data, validation and the runs before
+BUILTIN_RECORD_PATH = BUILTIN_PATH.with_name("ahdrnet_training.json")
+# what `ahdr train` writes beside the weights of a run
+RUN_RECORD_NAME = "training.json"
 CONFIG_KEY = "ahdrnet_config"
 WEIGHTS_SUFFIX = ".safetensors"
 RANDOM_SEED = 0
@@ -65,6 +70,24 @@ def resolve_weights(spec: str | Path) -> ResolvedWeights:
             "`ahdr weights import`"
         )
     return ResolvedWeights(path, checked_config(path), str(path))
+
+
+def training_record(weights: ResolvedWeights) -> dict[str, Any] | None:
+    """How ``weights`` were trained, where a record lies beside them (the builtin record,
+    or the training.json of the run folder a weights file is in), so a run that starts
+    from them can carry their whole budget. None where there is none or it is unreadable."""
+    if not isinstance(weights.tensors, Path):
+        return None
+    path = (
+        BUILTIN_RECORD_PATH
+        if weights.label == "builtin"
+        else weights.tensors.with_name(RUN_RECORD_NAME)
+    )
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def random_weights(config: AHDRNetConfig | None = None) -> ResolvedWeights:

@@ -33,7 +33,14 @@ from ahdr_nodes.hdr.data.torch_dataset import (
     single_threaded_worker,
 )
 from ahdr_nodes.hdr.metrics import MU
-from ahdr_nodes.hdr.model import AHDRNet, load_weights, resolve_weights, save_weights
+from ahdr_nodes.hdr.model import (
+    RUN_RECORD_NAME,
+    AHDRNet,
+    load_weights,
+    resolve_weights,
+    save_weights,
+    training_record,
+)
 from ahdr_nodes.hdr.train.checkpoint import (
     STATE_FILE,
     TrainingState,
@@ -46,7 +53,6 @@ from ahdr_nodes.hdr.train.distributed import Distributed, StepBatches, start_dis
 from ahdr_nodes.hdr.train.validation import ValidationSet
 
 WEIGHTS_FILE = "ahdrnet.safetensors"
-LOG_FILE = "training.json"
 CURVES_FILE = "curves.png"
 THROUGHPUT_WINDOW = 20
 
@@ -152,6 +158,7 @@ class _Session:
             self.validation.reference_only_psnr_mu() if self.validation is not None else None
         )
         self.last_checkpoint = state.step
+        self.initialised_from = self._initialised_from()
 
     def run(self, end_step: int, progress: bool) -> None:
         config, state, device = self.config, self.state, self.dist.device
@@ -269,8 +276,19 @@ class _Session:
     def write_reports(self) -> None:
         """The human-readable training log and the curves PNG (rank 0)."""
         write_curves(self.config.out / CURVES_FILE, self.state.losses, self.state.validation)
-        with atomic_output(self.config.out / LOG_FILE, overwrite=True) as temp:
+        with atomic_output(self.config.out / RUN_RECORD_NAME, overwrite=True) as temp:
             temp.write_text(json.dumps(self._log(), indent=2) + "\n")
+
+    def _initialised_from(self) -> dict[str, Any] | None:
+        """The --init weights and their own training record, so a fine-tune's log keeps
+        the whole budget; read when the run began (a resumed run keeps what it logged)."""
+        if self.config.init is None:
+            return None
+        logged = self.config.out / RUN_RECORD_NAME
+        if self.state.step > 0 and logged.is_file():
+            return json.loads(logged.read_text()).get("initialised_from")
+        record = training_record(resolve_weights(self.config.init)) or {}
+        return {"weights": self.config.init, **record}
 
     def _log(self) -> dict[str, Any]:
         state, device = self.state, self.dist.device
@@ -288,6 +306,7 @@ class _Session:
             "validation_psnr_mu": [[step, round(score, 3)] for step, score in state.validation],
             "final_validation_psnr_mu": state.validation[-1][1] if state.validation else None,
             "validation_reference_only_psnr_mu": self.reference_only,
+            "initialised_from": self.initialised_from,
         }
 
 

@@ -4,6 +4,7 @@ Tiny networks (AHDRNetConfig knobs) on 16-pixel crops of the bundled panoramas,
 so every run takes a second or two.
 """
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from ahdr_nodes.hdr.data.kalantari import synthesise_dataset
 from ahdr_nodes.hdr.data.sources import bundled_hdri_files, split_train_validation
 from ahdr_nodes.hdr.data.synth import SynthConfig
 from ahdr_nodes.hdr.model import AHDRNet, AHDRNetConfig, load_weights, resolve_weights
+from ahdr_nodes.hdr.model.weights import BUILTIN_RECORD_PATH
 from ahdr_nodes.hdr.train import TrainConfig, train
 from ahdr_nodes.hdr.train.curves import PANEL_HEIGHT, WIDTH, draw_curves
 from ahdr_nodes.hdr.train.distributed import Distributed, StepBatches
@@ -216,6 +218,36 @@ def test_init_starts_from_the_given_weights(tmp_path):
     assert not all(torch.allclose(start[name], fresh[name], atol=1e-6) for name in start)
     log = json.loads((tmp_path / "b" / "training.json").read_text())
     assert log["settings"]["init"] == str(trained.weights)
+    # the run it started from comes along, so the log keeps the whole budget
+    started_from = json.loads((tmp_path / "a" / "training.json").read_text())
+    assert log["initialised_from"] == {"weights": str(trained.weights), **started_from}
+    assert json.loads((tmp_path / "c" / "training.json").read_text())["initialised_from"] is None
+
+
+def test_a_fine_tune_of_the_builtin_weights_carries_their_record(tmp_path):
+    """--init builtin nests the shipped weights' training record (budget and all)."""
+    config = tiny_run(tmp_path / "run", steps=1, init="builtin", model=AHDRNetConfig())
+    train(config, progress=False)
+    shipped = json.loads(BUILTIN_RECORD_PATH.read_text())
+    log = json.loads((tmp_path / "run" / "training.json").read_text())
+    assert log["initialised_from"] == {"weights": "builtin", **shipped}
+
+
+def test_a_resumed_fine_tune_keeps_the_record_it_began_with(tmp_path):
+    """The record is read when a fine-tune begins: the run it started from may go on
+    (and rewrite its log) before the fine-tune resumes."""
+    parent = tiny_run(tmp_path / "a", steps=4, keep_checkpoints=True)
+    train(dataclasses.replace(parent, stop_at=2), progress=False)
+    began = json.loads((tmp_path / "a" / "training.json").read_text())
+    start = tmp_path / "a" / "checkpoint-0000002.safetensors"
+    child = tiny_run(tmp_path / "b", steps=2, init=str(start))
+    train(dataclasses.replace(child, stop_at=1), progress=False)
+    train(dataclasses.replace(parent, resume=True), progress=False)
+    assert json.loads((tmp_path / "a" / "training.json").read_text())["step"] == 4
+    train(dataclasses.replace(child, resume=True), progress=False)
+    log = json.loads((tmp_path / "b" / "training.json").read_text())
+    assert log["step"] == 2
+    assert log["initialised_from"] == {"weights": str(start), **began}
 
 
 def test_cli_init_takes_the_architecture_of_its_weights_and_refuses_a_missing_file(ahdr, tmp_path):
