@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 
 from ahdr_nodes.hdr.data.camera import ToneCurve
 from ahdr_nodes.hdr.ops.linearise import (
+    _hats,
+    _knots,
     _robust_solve,
     calibrate_response,
     fit_response,
@@ -117,6 +119,22 @@ def test_fitted_response_survives_a_moving_object():
     code = 0.5
     truth = np.interp(code, curve.encode(np.linspace(0, 1, 100001)), np.linspace(0, 1, 100001))
     assert abs(np.log2(np.interp(code * 255, np.arange(256), fitted.table[:, 0]) / truth)) < 0.1
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), low=st.floats(0.01, 0.3))
+def test_hats_interpolate_on_the_crowded_knots(seed, low):
+    """The flexible curve's rows are piecewise-linear interpolation on its knots, which
+    are increasing, end at white and crowd towards it."""
+    knots = _knots(low)
+    assert knots[0] == low and knots[-1] == 1.0 and np.all(np.diff(knots) > 0)
+    assert np.diff(knots)[-1] < np.diff(knots)[0] / 4
+    rng = np.random.default_rng(seed)
+    values = np.append(rng.normal(size=len(knots) - 1), 0.0)  # white fixed at 0
+    codes = np.concatenate([rng.uniform(low, 1.0, 500), knots, [1.0]])
+    np.testing.assert_allclose(
+        _hats(codes, knots) @ values[:-1], np.interp(codes, knots, values), atol=1e-12
+    )
 
 
 @settings(max_examples=25, deadline=None)
