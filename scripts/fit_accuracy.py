@@ -20,7 +20,6 @@ The tuning brackets of docs/results.md: `ahdr data synth ../shared/data/hdri /tm
 
 from __future__ import annotations
 
-import json
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -29,10 +28,11 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ahdr_nodes.hdr.data.camera import ToneCurve
+from ahdr_nodes.hdr.data.kalantari import read_scene
 from ahdr_nodes.hdr.metrics import psnr_mu
 from ahdr_nodes.hdr.ops.classical import debevec_merge
 from ahdr_nodes.hdr.ops.linearise import fit_response, gamma_response
-from ahdr_nodes.hdr.scene_folder import read_scene_folder
+from ahdr_nodes.hdr.scene_folder import SYNTHETIC_FILE
 
 # the codes a merge mostly reads: above the noise floor, below the clipped top
 MEASURED_CODES = slice(26, 243)
@@ -40,10 +40,13 @@ MEASURED_CODES = slice(26, 243)
 
 def measure(folder: Path) -> tuple[str, float, float, float]:
     """(curve family, fit error in stops, Debevec PSNR-mu with the fit, with the truth)."""
-    bracket, truth = read_scene_folder(folder)
-    metadata = json.loads((folder / "synthetic.json").read_text())
-    curve = ToneCurve.from_description(metadata["tone_curve"])
-    frames, times = list(bracket.frames), np.asarray(bracket.times)
+    scene = read_scene(folder)
+    curve = ToneCurve.from_description(scene.metadata["tone_curve"])
+    frames, times, truth = (
+        list(scene.bracket.frames),
+        np.asarray(scene.bracket.times),
+        scene.ground_truth,
+    )
     fitted = fit_response(frames, times).table
     fitted = gamma_response() if fitted is None else fitted
     true_table = curve.inverse_table()
@@ -65,7 +68,7 @@ def main(roots: list[str]) -> int:
         folder
         for root in roots
         for folder in sorted(Path(root).iterdir())
-        if (folder / "synthetic.json").is_file()
+        if (folder / SYNTHETIC_FILE).is_file()
     ]
     if not folders:
         print(f"fit_accuracy: no synthetic scene folders under {' '.join(roots)}", file=sys.stderr)

@@ -27,10 +27,10 @@ from ahdr_nodes.hdr.model.weights import (
 )
 
 __all__ = [
-    "RUN_RECORD_NAME",
     "ATTENTION_PREFIX",
     "DRDB",
     "MERGE_PREFIX",
+    "RUN_RECORD_NAME",
     "AHDRNet",
     "AHDRNetConfig",
     "AttentionEncoder",
