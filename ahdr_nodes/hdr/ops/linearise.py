@@ -8,6 +8,7 @@ code to linear exposure.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -83,12 +84,36 @@ MAD_TO_SIGMA = 0.6745
 # channel the others are unreliable too. All chosen on tuning brackets cut from training
 # images (docs/results.md).
 COVERED = 0.95
+# Where the pairs stop short of COVERED (noise or JPEG put a clipped pixel in every block
+# near white), only the cubic was tried, and it extrapolates a shoulder badly. Clipping
+# shows the shoulder another way: in a longer frame j a share p of the pixels reaches
+# ANCHOR_MARGIN below its channel's top, and in a shorter frame i the same share lies
+# above a code z, so f^-1(z) t_j / t_i is the raw level of that code (Grossberg and
+# Nayar's histogram matching, which needs no registration). Where the curve chosen
+# without them misses these clip anchors by ANCHOR_TOLERANCE or more (median, in stops)
+# and explains the pairs within CONSISTENT_PAIRS (frames that moved and were not aligned
+# give pairs that a flexible curve would follow astray), the flexible curve is tried
+# too, fitted to the pairs and the anchors (together weighted as ANCHOR_SHARE of the
+# pairs); where the chosen curve meets the anchors, the smoother cubic stays. The
+# margin keeps the code under JPEG's ringing around clipped areas, half a code off a whole
+# code (the edge between two 8-bit codes); shares under MIN_CLIPPED are too few to
+# measure; the histograms use at most ANCHOR_SAMPLES pixels. Anchors in every fit made the
+# flow graphs worse on tuning brackets (a tenth of the anchors of moving scenes are off by
+# more than 0.3 stops, more after optical flow), and trying the flexible curve on every
+# bracket whose pairs stop short bent gamma and sRGB curves near white (docs/results.md).
+ANCHOR_MARGIN = 11.5 / 255
+ANCHOR_SHARE = 0.1
+ANCHOR_TOLERANCE = 0.1
+CONSISTENT_PAIRS = 0.3
+MIN_CLIPPED = 0.005
+ANCHOR_SAMPLES = 2**18
 KNOTS = 25
 SHOULDER_START = 0.7
 SMOOTHING = 0.2
 TOP_MARGIN = 2 / 255
 
 Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
+_NO_ANCHORS: Pairs = (np.zeros(0), np.zeros(0), np.zeros(0))
 
 
 @dataclass(frozen=True)
@@ -109,8 +134,9 @@ def fit_response(
     log f^-1(I_j) - log f^-1(I_i) = log(t_j / t_i): linear in the curve's
     coefficients. Pixels that moved are rejected by iteratively reweighted least
     squares (Tukey weights). Two curves are fitted: a cubic in log-log, which
-    extrapolates safely, and, where the pairs reach white (COVERED), a flexible
-    curve that follows the highlight shoulder of camera JPEG engines. Each, and the
+    extrapolates safely, and, where the pairs reach white (COVERED) or the clip
+    anchors show a shoulder the cubic misses, a flexible curve that follows the
+    highlight shoulder of camera JPEG engines. Each, and the
     ``gamma`` curve, is judged by its median residual on the same pairs (from blocks
     clear of clipping); the lowest wins, so the gamma curve is kept (table None)
     when neither fit explains the bracket better: a noisy bracket is not refused a
@@ -125,11 +151,27 @@ def fit_response(
         judged = cubic_pairs
     if judged[0].size < MIN_PAIRS:
         return FittedResponse(None, f"only {judged[0].size} well-exposed pixel pairs: gamma used")
-    candidates = {"cubic": cubic, "flexible": _fit_flexible(*judged)}
+    gamma_residual = _residual(gamma_response(gamma), judged)
+    flexible = None
+    if max(judged[0].max(), judged[1].max()) >= COVERED:
+        flexible = _fit_flexible(judged, _NO_ANCHORS)
+    else:
+        # the clip anchors are the only evidence near white: the flexible curve is tried
+        # only where the curve chosen without it misses them
+        anchors = _clip_anchors(frames, times, tops)
+        without = cubic
+        if cubic is None or _residual(cubic, judged) >= gamma_residual:
+            without = gamma_response(gamma)
+        if (
+            anchors[0].size
+            and min(_residual(without, judged), gamma_residual) < CONSISTENT_PAIRS
+            and _residual(without, anchors) >= ANCHOR_TOLERANCE
+        ):
+            flexible = _fit_flexible(judged, anchors)
+    candidates = {"cubic": cubic, "flexible": flexible}
     residuals = {
         name: _residual(table, judged) for name, table in candidates.items() if table is not None
     }
-    gamma_residual = _residual(gamma_response(gamma), judged)
     account = ", ".join(f"{name} {value:.2f}" for name, value in residuals.items())
     account = f"{account + ', ' if account else ''}gamma {gamma:g} {gamma_residual:.2f} stops"
     best = min(residuals, key=residuals.__getitem__, default=None)
@@ -168,11 +210,21 @@ def _fit_cubic(
     return _table(np.exp(log_curve)), pairs
 
 
-def _fit_flexible(short: np.ndarray, long_: np.ndarray, log_ratio: np.ndarray) -> np.ndarray | None:
-    """The flexible curve (see COVERED) fitted to the pairs, or None where they stay
-    below COVERED, are too few, or give a curve that does not rise with the code."""
-    if short.size < MIN_PAIRS or max(short.max(), long_.max()) < COVERED:
+def _fit_flexible(pairs: Pairs, anchors: Pairs) -> np.ndarray | None:
+    """The flexible curve (see COVERED) fitted to the pairs, joined by the clip anchors
+    where the pairs stay below COVERED; None where the pairs are too few, stay below
+    COVERED with no anchors, or give a curve that does not rise with the code."""
+    short, long_, log_ratio = pairs
+    if short.size < MIN_PAIRS:
         return None
+    if max(short.max(), long_.max()) < COVERED:
+        if not anchors[0].size:
+            return None
+        repeats = max(1, round(ANCHOR_SHARE * short.size / anchors[0].size))
+        short, long_, log_ratio = (
+            np.concatenate([mine, np.repeat(theirs, repeats)])
+            for mine, theirs in zip((short, long_, log_ratio), anchors, strict=True)
+        )
     low = FIT_RANGE[0]
     knots = _knots(low)
     rows = _hats(long_, knots) - _hats(short, knots)
@@ -198,6 +250,53 @@ def _fit_flexible(short: np.ndarray, long_: np.ndarray, log_ratio: np.ndarray) -
     if np.any(np.diff(log_curve[1:]) <= 0):
         return None
     return _table(np.exp(log_curve))
+
+
+def _clip_anchors(frames: Sequence[np.ndarray], times: np.ndarray, tops: np.ndarray) -> Pairs:
+    """Clip anchors (see ANCHOR_MARGIN) of every pair of frames and channel, as pairs:
+    (code in the shorter frame, the code near the top, log exposure ratio). Histograms
+    of up to ANCHOR_SAMPLES pixels per frame: a share of the picture needs no more."""
+    order = np.argsort(times)
+    height, width = frames[0].shape[:2]
+    stride = max(1, math.ceil(math.sqrt(height * width / ANCHOR_SAMPLES)))
+    histograms = [
+        [
+            np.unique(frames[index][::stride, ::stride, channel], return_counts=True)
+            for channel in range(3)
+        ]
+        for index in order
+    ]
+    anchors = []
+    for i, j in itertools.combinations(range(len(order)), 2):
+        for channel in range(3):
+            near_top = tops[channel] - ANCHOR_MARGIN
+            values, counts = histograms[j][channel]
+            clipped = float(counts[values >= near_top].sum() / counts.sum())
+            if clipped < MIN_CLIPPED:
+                continue
+            code = _code_above(*histograms[i][channel], clipped)
+            if FIT_RANGE[0] < code < near_top - TOP_MARGIN:
+                anchors.append((code, near_top, math.log(times[order[j]] / times[order[i]])))
+    short, long_, log_ratio = np.array(anchors, dtype=np.float64).reshape(-1, 3).T
+    return short, long_, log_ratio
+
+
+def _code_above(distinct: np.ndarray, counts: np.ndarray, share: float) -> float:
+    """The value above which ``share`` of a histogram (increasing ``distinct`` values and
+    their ``counts``) lies, each value spread evenly to halfway to its neighbours:
+    quantised codes stand for intervals, and at a steep shoulder half a code is a large
+    step in exposure."""
+    if distinct.size == 1:
+        return float(distinct[0])
+    distinct = distinct.astype(np.float64)
+    middles = (distinct[1:] + distinct[:-1]) / 2
+    lower = np.concatenate([[distinct[0]], middles])
+    upper = np.concatenate([middles, [distinct[-1]]])
+    above_upper = np.concatenate([np.cumsum(counts[::-1])[::-1][1:], [0]])
+    wanted = share * counts.sum()
+    index = int(np.clip(np.searchsorted(-above_upper, -wanted, side="left"), 0, distinct.size - 1))
+    inside = (wanted - above_upper[index]) / counts[index]
+    return float(upper[index] - np.clip(inside, 0.0, 1.0) * (upper[index] - lower[index]))
 
 
 def _knots(low: float) -> np.ndarray:
