@@ -5,16 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from ahdr_nodes import Input, Node, NodeContext, Output, Param
+from ahdr_nodes.hdr.ops.linearise import shoulder_slope
 from ahdr_nodes.hdr.ops.motion import (
     SOFTNESS,
     TOLERANCE,
     blend_by_motion,
     clip_levels,
     floor_at_reference_clip,
+    match_scale,
     motion_mask,
     share_with_static,
 )
 from ahdr_nodes.hdr.types import HDRImage, LinearStack
+
+# chosen on the tuning brackets (docs/results.md): the fitted curves of gamma and sRGB
+# cameras stay below 3.45 there, S-curves with a shoulder reach 3.6-6
+SHOULDER_SLOPE = 3.5
 
 
 class MotionBlend(Node):
@@ -26,10 +32,15 @@ class MotionBlend(Node):
     highlights of 4-stop brackets) and adds no network error. Where something moved it
     ghosts, and the network's attention does not. Where the reference frame clips,
     the result is kept at least as bright as the reference saw (``floor_at_reference_clip``).
+    Where the fitted camera curve has a steep highlight shoulder (``shoulder_slope``), its
+    scale is the part of the fit the bracket shows least, and a network trained on such
+    fits places the radiance better: the static merge takes the dynamic merge's scale.
     With a deghosting static merge, ``static_share`` lets it take part in the moving
     regions where the reference is well exposed (``share_with_static``). The node reports
     the share of the image taken from the dynamic merge.
     """
+
+    version = "2"
 
     stack = Input(LinearStack, "the aligned, linearised frames both merges used")
     static = Input(HDRImage, "the merge to trust where nothing moved")
@@ -47,6 +58,14 @@ class MotionBlend(Node):
         maximum=1.0,
         doc="share of the static merge in moving regions where the reference is well "
         "exposed; only for a deghosting static merge (DebevecMerge deghost), 0 = dynamic alone",
+    )
+    shoulder_slope = Param(
+        float,
+        SHOULDER_SLOPE,
+        minimum=0.0,
+        maximum=100.0,
+        doc="above this log-log slope of the fitted curve near white, the static merge takes "
+        "the dynamic merge's scale; 100 = never",
     )
 
     def run(
@@ -67,7 +86,15 @@ class MotionBlend(Node):
         )
         ctx.info(f"{mask.mean():.0%} of the image taken from the dynamic merge")
         ctx.record("moving_share", round(float(mask.mean()), 4))
-        merged = blend_by_motion(static.data, dynamic.data, mask)
+        static_data = static.data
+        slope = shoulder_slope(stack.response, stack.gamma)
+        if slope > self.shoulder_slope:
+            static_data, factor = match_scale(static_data, dynamic.data, mask)
+            ctx.info(
+                f"the fitted curve has a highlight shoulder (slope {slope:.1f}): "
+                f"static merge scaled by {factor:.2f} to the dynamic merge"
+            )
+        merged = blend_by_motion(static_data, dynamic.data, mask)
         merged = floor_at_reference_clip(merged, stack.ldr[reference], stack.linear[reference])
         grey = mask[..., None].repeat(3, axis=2) if ctx.wants("mask") else None
         return {"hdr": HDRImage(merged), "mask": HDRImage(grey) if grey is not None else None}

@@ -25,6 +25,8 @@ class Linearise(Node):
     Outputs the linear frames and the frames the network sees.
     """
 
+    version = "2"
+
     bracket = Input(Bracket)
     stack = Output(LinearStack)
     gamma = Param(float, 2.2, minimum=0.1, maximum=10.0, doc="inverse CRF exponent")

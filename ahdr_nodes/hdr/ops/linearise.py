@@ -38,6 +38,21 @@ def gamma_response(gamma: float = 2.2) -> np.ndarray:
     return np.repeat(curve[:, None], 3, axis=1).astype(np.float32)
 
 
+# The codes between which ``shoulder_slope`` measures the response: the upper tones,
+# where a highlight shoulder bends a camera curve and a gamma curve stays straight.
+SHOULDER_CODES = (200, 250)
+
+
+def shoulder_slope(response: np.ndarray | None, gamma: float = 2.2) -> float:
+    """The log-log slope of an inverse response (green) between SHOULDER_CODES: about the
+    gamma (1.8-2.6) for gamma and sRGB curves, 3.5-6 where the curve has a highlight
+    shoulder, whose fitted scale the bracket shows least well. None is the gamma curve."""
+    if response is None:
+        return gamma
+    low, high = (float(response[code, 1]) for code in SHOULDER_CODES)
+    return math.log(high / max(low, 1e-12)) / math.log(SHOULDER_CODES[1] / SHOULDER_CODES[0])
+
+
 def calibrate_response(
     frames: Sequence[np.ndarray], times: np.ndarray, gamma: float = 2.2
 ) -> np.ndarray:

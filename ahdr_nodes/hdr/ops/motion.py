@@ -156,6 +156,30 @@ def blend_by_motion(static: np.ndarray, dynamic: np.ndarray, mask: np.ndarray) -
     return np.ascontiguousarray((1.0 - weight) * static + weight * dynamic, dtype=np.float32)
 
 
+# ``match_scale``: pixels count as still below this motion-mask weight, and as measured
+# where the static merge's luminance lies in LEVELS (above the noise, below the range
+# the network compresses); with fewer than MATCH_MIN_PIXELS of them the scale is kept.
+STILL = 0.02
+LEVELS = (1e-3, 0.5)
+MATCH_MIN_PIXELS = 1000
+
+
+def match_scale(
+    static: np.ndarray, dynamic: np.ndarray, mask: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """``static`` scaled to ``dynamic`` (the median ratio of their luminances over still,
+    measured pixels), and the factor (1 where too few pixels are still)."""
+    still = mask < STILL
+    static_level = static.mean(axis=2)[still]
+    dynamic_level = dynamic.mean(axis=2)[still]
+    measured = (static_level > LEVELS[0]) & (static_level < LEVELS[1]) & (dynamic_level > LEVELS[0])
+    if np.count_nonzero(measured) < MATCH_MIN_PIXELS:
+        return static, 1.0
+    log_ratio = np.log(dynamic_level[measured]) - np.log(static_level[measured])
+    factor = float(np.exp(np.median(log_ratio)))
+    return (static * np.float32(factor)).astype(np.float32), factor
+
+
 def floor_at_reference_clip(
     hdr: np.ndarray, reference_frame: np.ndarray, reference_linear: np.ndarray
 ) -> np.ndarray:

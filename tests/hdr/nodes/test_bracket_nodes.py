@@ -3,6 +3,8 @@ takes three, a merge of all extends the range) and MotionBlend."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
@@ -13,7 +15,7 @@ from ahdr_nodes.hdr.data.sources import bundled_hdri_files
 from ahdr_nodes.hdr.io import read_hdr, write_ldr
 from ahdr_nodes.hdr.metrics import psnr_mu
 from ahdr_nodes.hdr.nodes import DebevecMerge, Linearise, MotionBlend, ReferenceOnly, SelectFrames
-from ahdr_nodes.hdr.types import Bracket
+from ahdr_nodes.hdr.types import Bracket, HDRImage
 
 EV = [-4.0, -2.0, 0.0, 2.0, 4.0]
 EV3 = EV[1:4]
@@ -135,3 +137,28 @@ def test_the_moved_object_comes_from_the_dynamic_merge_and_clipped_light_is_kept
     untouched = ~clipped.any(axis=2)
     untouched[:40, 10:60] = False  # away from the object and its softened edge
     np.testing.assert_allclose(blended[untouched], static.data[untouched], rtol=1e-5)
+
+
+def test_a_fitted_highlight_shoulder_puts_the_static_merge_on_the_dynamic_scale():
+    """With an S-curve's response in the stack, the static merge takes the dynamic
+    merge's scale (measured where nothing moved); with the gamma curve it keeps its own."""
+    frames = frames_of(radiance(), EV3)
+    stack = stack_of(frames, EV3, 1)
+    static = DebevecMerge("d").run(NodeContext("d"), stack=stack)["hdr"]
+    dynamic = HDRImage(static.data * np.float32(1.3))
+    gamma_blend = MotionBlend("b").run(
+        NodeContext("b"), stack=stack, static=static, dynamic=dynamic
+    )
+    np.testing.assert_allclose(gamma_blend["hdr"].data, static.data, rtol=1e-5)
+
+    shoulder = ToneCurve("filmic", 2.2, shoulder=2.0, contrast=0.3).inverse_table()
+    messages = []
+    ctx = NodeContext("b", on_message=lambda node, kind, text: messages.append(text))
+    blended = (
+        MotionBlend("b")
+        .run(ctx, stack=replace(stack, response=shoulder), static=static, dynamic=dynamic)["hdr"]
+        .data
+    )
+    unclipped = ~(frames[1] >= 0.9).any(axis=2)
+    np.testing.assert_allclose(blended[unclipped], dynamic.data[unclipped], rtol=1e-4)
+    assert any("scaled by 1.30" in line for line in messages), messages

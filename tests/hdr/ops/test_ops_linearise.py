@@ -24,6 +24,7 @@ from ahdr_nodes.hdr.ops.linearise import (
     gamma_response,
     linearise_bracket,
     response_linearise,
+    shoulder_slope,
 )
 
 
@@ -312,3 +313,21 @@ def test_fitted_linearisation_shows_the_network_a_gamma_camera():
     exposed = (frames[1] > 0.15) & (frames[1] < 0.9)
     expected = np.clip(radiance * 4.0, 0, 1) ** (1 / 2.2)
     assert np.abs(result.network_ldr[1] - expected)[exposed].max() < 0.03
+
+
+@pytest.mark.parametrize(
+    ("curve", "low", "high"),
+    [
+        (ToneCurve("gamma", 1.8), 1.75, 1.85),
+        (ToneCurve("gamma", 2.6), 2.55, 2.65),
+        (ToneCurve("srgb"), 2.0, 2.6),
+        (ToneCurve("filmic", 2.2, shoulder=2.0, contrast=0.3), 3.5, 8.0),
+        (ToneCurve("filmic", 1.8, shoulder=1.5, contrast=0.1), 3.5, 8.0),
+    ],
+    ids=["gamma 1.8", "gamma 2.6", "srgb", "filmic", "soft filmic"],
+)
+def test_shoulder_slope_tells_a_highlight_shoulder_from_a_gamma_curve(curve, low, high):
+    """The slope near white is about the gamma for gamma and sRGB curves and steeper than
+    the blend's threshold (3.5) for S-curves with a shoulder; None means the gamma curve."""
+    assert low < shoulder_slope(curve.inverse_table()) < high
+    assert shoulder_slope(None, 2.4) == 2.4

@@ -11,6 +11,7 @@ from ahdr_nodes.hdr.ops.motion import (
     clip_levels,
     disagreement_with,
     floor_at_reference_clip,
+    match_scale,
     motion_mask,
     share_with_static,
 )
@@ -148,3 +149,24 @@ def test_the_static_share_goes_only_where_the_reference_is_well_exposed(share):
     assert np.all(shared <= mask + 1e-6) and np.all(shared >= 0)
     still = np.zeros_like(mask)
     assert share_with_static(still, reference, share).max() == 0
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), factor=st.floats(0.25, 4.0), moving=st.floats(0.0, 0.4))
+def test_match_scale_takes_the_dynamic_merges_scale_from_still_pixels(seed, factor, moving):
+    """The static merge comes out on the dynamic merge's scale, measured where nothing
+    moved: whatever the dynamic merge made of the moving part does not count."""
+    rng = np.random.default_rng(seed)
+    dynamic = rng.uniform(0.002, 0.4, (128, 128, 3)).astype(np.float32)
+    static = dynamic / np.float32(factor)
+    mask = (rng.random((128, 128)) < moving).astype(np.float32)
+    dynamic_seen = np.where(mask[..., None] > 0, dynamic * 50, dynamic).astype(np.float32)
+    scaled, measured = match_scale(static, dynamic_seen, mask)
+    assert abs(measured / factor - 1) < 1e-4
+    np.testing.assert_allclose(scaled, dynamic, rtol=1e-4)
+
+
+def test_match_scale_keeps_the_scale_where_everything_moved():
+    static = np.full((64, 64, 3), 0.1, np.float32)
+    scaled, factor = match_scale(static, static * 3, np.ones((64, 64), np.float32))
+    assert factor == 1.0 and scaled is static
