@@ -8,6 +8,7 @@ aligner could not explain: moving objects, parallax, flow errors.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import cv2
@@ -158,10 +159,12 @@ def blend_by_motion(static: np.ndarray, dynamic: np.ndarray, mask: np.ndarray) -
 
 # ``match_scale``: pixels count as still below this motion-mask weight, and as measured
 # where the static merge's luminance lies in LEVELS (above the noise, below the range
-# the network compresses); with fewer than MATCH_MIN_PIXELS of them the scale is kept.
+# the network compresses); with fewer than MATCH_MIN_PIXELS of them the scale is kept. At
+# most MATCH_SAMPLES pixels (a regular subsample) are looked at: a median needs no more.
 STILL = 0.02
 LEVELS = (1e-3, 0.5)
 MATCH_MIN_PIXELS = 1000
+MATCH_SAMPLES = 1 << 20
 
 
 def match_scale(
@@ -169,9 +172,12 @@ def match_scale(
 ) -> tuple[np.ndarray, float]:
     """``static`` scaled to ``dynamic`` (the median ratio of their luminances over still,
     measured pixels), and the factor (1 where too few pixels are still)."""
-    still = mask < STILL
-    static_level = static.mean(axis=2)[still]
-    dynamic_level = dynamic.mean(axis=2)[still]
+    height, width = mask.shape
+    stride = max(1, math.ceil(math.sqrt(height * width / MATCH_SAMPLES)))
+    sample = (slice(None, None, stride), slice(None, None, stride))
+    still = mask[sample] < STILL
+    static_level = static[sample].mean(axis=2)[still]
+    dynamic_level = dynamic[sample].mean(axis=2)[still]
     measured = (static_level > LEVELS[0]) & (static_level < LEVELS[1]) & (dynamic_level > LEVELS[0])
     if np.count_nonzero(measured) < MATCH_MIN_PIXELS:
         return static, 1.0
