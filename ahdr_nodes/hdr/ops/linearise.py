@@ -179,7 +179,7 @@ def fit_response(
             without = gamma_response(gamma)
         if (
             anchors[0].size
-            and min(_residual(without, judged), gamma_residual) < CONSISTENT_PAIRS
+            and _residual(without, judged) < CONSISTENT_PAIRS
             and _residual(without, anchors) >= ANCHOR_TOLERANCE
         ):
             flexible = _fit_flexible(judged, anchors)
@@ -226,20 +226,20 @@ def _fit_cubic(
 
 
 def _fit_flexible(pairs: Pairs, anchors: Pairs) -> np.ndarray | None:
-    """The flexible curve (see COVERED) fitted to the pairs, joined by the clip anchors
-    where the pairs stay below COVERED; None where the pairs are too few, stay below
-    COVERED with no anchors, or give a curve that does not rise with the code."""
+    """The flexible curve (see COVERED) fitted to the pairs, joined by the clip anchors if
+    any are given; None where the pairs are too few, stay below COVERED with no anchors,
+    or give a curve that does not rise with the code."""
     short, long_, log_ratio = pairs
     if short.size < MIN_PAIRS:
         return None
-    if max(short.max(), long_.max()) < COVERED:
-        if not anchors[0].size:
-            return None
+    if anchors[0].size:
         repeats = max(1, round(ANCHOR_SHARE * short.size / anchors[0].size))
         short, long_, log_ratio = (
             np.concatenate([mine, np.repeat(theirs, repeats)])
             for mine, theirs in zip((short, long_, log_ratio), anchors, strict=True)
         )
+    elif max(short.max(), long_.max()) < COVERED:
+        return None
     low = FIT_RANGE[0]
     knots = _knots(low)
     rows = _hats(long_, knots) - _hats(short, knots)
