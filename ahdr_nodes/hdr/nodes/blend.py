@@ -90,6 +90,7 @@ class MotionBlend(Node):
         slope = shoulder_slope(stack.response, stack.gamma)
         if slope > self.shoulder_slope:
             static_data, factor = match_scale(static_data, dynamic.data, mask)
+            ctx.record("static_scaled_by", round(factor, 4))
             ctx.info(
                 f"the fitted curve has a highlight shoulder (slope {slope:.1f}): "
                 f"static merge scaled by {factor:.2f} to the dynamic merge"

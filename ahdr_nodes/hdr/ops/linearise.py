@@ -49,8 +49,8 @@ def shoulder_slope(response: np.ndarray | None, gamma: float = 2.2) -> float:
     shoulder, whose fitted scale the bracket shows least well. None is the gamma curve."""
     if response is None:
         return gamma
-    low, high = (float(response[code, 1]) for code in SHOULDER_CODES)
-    return math.log(high / max(low, 1e-12)) / math.log(SHOULDER_CODES[1] / SHOULDER_CODES[0])
+    low, high = (max(float(response[code, 1]), 1e-12) for code in SHOULDER_CODES)
+    return math.log(high / low) / math.log(SHOULDER_CODES[1] / SHOULDER_CODES[0])
 
 
 def calibrate_response(

@@ -162,3 +162,4 @@ def test_a_fitted_highlight_shoulder_puts_the_static_merge_on_the_dynamic_scale(
     unclipped = ~(frames[1] >= 0.9).any(axis=2)
     np.testing.assert_allclose(blended[unclipped], dynamic.data[unclipped], rtol=1e-4)
     assert any("scaled by 1.30" in line for line in messages), messages
+    assert ctx.records["static_scaled_by"] == pytest.approx(1.3, rel=1e-4)
