@@ -86,11 +86,16 @@ class ToneCurve:
             return cls("filmic", float(words[2]), float(words[4]), float(words[6]))
         raise ValueError(f"not a tone curve description: {text!r}")
 
+    def decode(self, codes: np.ndarray) -> np.ndarray:
+        """The linear values that output values ``codes`` in [0, 1] encode (float64): the
+        exact inverse, between codes too, as a truth for fitted responses."""
+        linear = np.linspace(0.0, 1.0, 2**18 + 1)
+        return np.interp(codes, self.encode(linear).astype(np.float64), linear)
+
     def inverse_table(self) -> np.ndarray:
         """The exact inverse response as a (256, 3) table (the linearisers' format): the
         truth a response fitted from this camera's brackets is measured against."""
-        linear = np.linspace(0.0, 1.0, 2**18 + 1)
-        inverse = np.interp(np.arange(256) / 255.0, self.encode(linear).astype(np.float64), linear)
+        inverse = self.decode(np.arange(256) / 255.0)
         return np.repeat(inverse[:, None], 3, axis=1).astype(np.float32)
 
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ahdr_nodes.hdr.ops.sampling import subsample_stride
+
 MID_GREY_CODE = 128
 
 
@@ -167,6 +169,7 @@ def fit_response(
     if judged[0].size < MIN_PAIRS:
         return FittedResponse(None, f"only {judged[0].size} well-exposed pixel pairs: gamma used")
     gamma_residual = _residual(gamma_response(gamma), judged)
+    residuals = {"cubic": _residual(cubic, judged)} if cubic is not None else {}
     flexible = None
     if max(judged[0].max(), judged[1].max()) >= COVERED:
         flexible = _fit_flexible(judged, _NO_ANCHORS)
@@ -174,19 +177,18 @@ def fit_response(
         # the clip anchors are the only evidence near white: the flexible curve is tried
         # only where the curve chosen without it misses them
         anchors = _clip_anchors(frames, times, tops)
-        without = cubic
-        if cubic is None or _residual(cubic, judged) >= gamma_residual:
-            without = gamma_response(gamma)
+        without, without_residual = gamma_response(gamma), gamma_residual
+        if residuals and residuals["cubic"] < gamma_residual:
+            without, without_residual = cubic, residuals["cubic"]
         if (
             anchors[0].size
-            and _residual(without, judged) < CONSISTENT_PAIRS
+            and without_residual < CONSISTENT_PAIRS
             and _residual(without, anchors) >= ANCHOR_TOLERANCE
         ):
             flexible = _fit_flexible(judged, anchors)
     candidates = {"cubic": cubic, "flexible": flexible}
-    residuals = {
-        name: _residual(table, judged) for name, table in candidates.items() if table is not None
-    }
+    if flexible is not None:
+        residuals["flexible"] = _residual(flexible, judged)
     account = ", ".join(f"{name} {value:.2f}" for name, value in residuals.items())
     account = f"{account + ', ' if account else ''}gamma {gamma:g} {gamma_residual:.2f} stops"
     best = min(residuals, key=residuals.__getitem__, default=None)
@@ -272,8 +274,7 @@ def _clip_anchors(frames: Sequence[np.ndarray], times: np.ndarray, tops: np.ndar
     (code in the shorter frame, the code near the top, log exposure ratio). Histograms
     of up to ANCHOR_SAMPLES pixels per frame: a share of the picture needs no more."""
     order = np.argsort(times)
-    height, width = frames[0].shape[:2]
-    stride = max(1, math.ceil(math.sqrt(height * width / ANCHOR_SAMPLES)))
+    stride = subsample_stride(*frames[0].shape[:2], ANCHOR_SAMPLES)
     histograms = [
         [
             np.unique(frames[index][::stride, ::stride, channel], return_counts=True)

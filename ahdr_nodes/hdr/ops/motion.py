@@ -8,11 +8,12 @@ aligner could not explain: moving objects, parallax, flow errors.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 
 import cv2
 import numpy as np
+
+from ahdr_nodes.hdr.ops.sampling import subsample_stride
 
 # Chosen on a tuning set cut from training images, held-out scenes untouched
 # (docs/results.md): a frame is well exposed where its mean code is above DARK
@@ -172,8 +173,7 @@ def match_scale(
 ) -> tuple[np.ndarray, float]:
     """``static`` scaled to ``dynamic`` (the median ratio of their luminances over still,
     measured pixels), and the factor (1 where too few pixels are still)."""
-    height, width = mask.shape
-    stride = max(1, math.ceil(math.sqrt(height * width / MATCH_SAMPLES)))
+    stride = subsample_stride(*mask.shape, MATCH_SAMPLES)
     sample = (slice(None, None, stride), slice(None, None, stride))
     still = mask[sample] < STILL
     static_level = static[sample].mean(axis=2)[still]
