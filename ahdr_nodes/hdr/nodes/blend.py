@@ -8,6 +8,7 @@ from ahdr_nodes import Input, Node, NodeContext, Output, Param
 from ahdr_nodes.hdr.ops.linearise import shoulder_slope
 from ahdr_nodes.hdr.ops.motion import (
     SOFTNESS,
+    SPREAD,
     TOLERANCE,
     blend_by_motion,
     clip_levels,
@@ -15,6 +16,7 @@ from ahdr_nodes.hdr.ops.motion import (
     match_scale,
     motion_mask,
     share_with_static,
+    spread_into_blind,
 )
 from ahdr_nodes.hdr.types import HDRImage, LinearStack
 
@@ -38,9 +40,14 @@ class MotionBlend(Node):
     With a deghosting static merge, ``static_share`` lets it take part in the moving
     regions where the reference is well exposed (``share_with_static``). The node reports
     the share of the image taken from the dynamic merge.
+
+    Motion is measured against the reference, so it is found only where the reference
+    is well exposed; the mask reaches ``spread`` of the image into the reference's dark
+    and clipped regions around it (``spread_into_blind``), where a moved frame would
+    otherwise leave its ghost in the static merge.
     """
 
-    version = "2"
+    version = "3"
 
     stack = Input(LinearStack, "the aligned, linearised frames both merges used")
     static = Input(HDRImage, "the merge to trust where nothing moved")
@@ -51,6 +58,14 @@ class MotionBlend(Node):
         float, TOLERANCE, minimum=0.01, maximum=10.0, doc="disagreement in ln radiance"
     )
     softness = Param(float, SOFTNESS, minimum=0.0, maximum=100.0, doc="mask blur, pixels")
+    spread = Param(
+        float,
+        SPREAD,
+        minimum=0.0,
+        maximum=1.0,
+        doc="how far motion reaches into the reference's dark and clipped regions, as a "
+        "share of the image's longer side; 0 = not at all",
+    )
     static_share = Param(
         float,
         0.0,
@@ -81,6 +96,7 @@ class MotionBlend(Node):
         moved = motion_mask(
             stack.ldr, stack.linear, reference, self.tolerance, self.softness, levels
         )
+        moved = spread_into_blind(moved, stack.ldr[reference], self.spread, levels)
         mask = share_with_static(
             moved, stack.ldr[reference], self.static_share, self.softness, levels
         )

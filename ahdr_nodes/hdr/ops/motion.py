@@ -8,6 +8,7 @@ aligner could not explain: moving objects, parallax, flow errors.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import cv2
@@ -150,6 +151,50 @@ def share_with_static(
     if softness > 0:
         exposed = cv2.GaussianBlur(exposed, (0, 0), softness)
     return (mask * (1.0 - static_share * exposed)).astype(np.float32)
+
+
+# ``spread_into_blind``: where the reference frame is dark or clipped it cannot tell
+# whether anything moved there, so the motion found around such a region reaches SPREAD
+# of the image's longer side into it. Chosen on tuning brackets (docs/results.md). The
+# spread is computed on a copy of the mask at most SPREAD_WORK_SIZE pixels on its longer
+# side (a block maximum), so its cost does not grow with the radius on large photos.
+SPREAD = 0.08
+SPREAD_WORK_SIZE = 512
+
+
+def spread_into_blind(
+    mask: np.ndarray,
+    reference_frame: np.ndarray,
+    spread: float = SPREAD,
+    levels: np.ndarray | None = None,
+) -> np.ndarray:
+    """The motion mask, raised where the reference frame is not well exposed (dark or
+    clipped, below the clip ``levels``) to its largest value within ``spread`` of the
+    image's longer side. Motion is measured against the reference, so a moving object
+    is found only where the reference sees it well; its dark or clipped parts, and the
+    ghost a frame leaves there, would otherwise go to the static merge."""
+    height, width = mask.shape
+    radius = spread * max(height, width)
+    if radius < 0.5 or not mask.any():
+        return mask
+    block = math.ceil(max(height, width) / SPREAD_WORK_SIZE)
+    small = _block_maximum(mask, block)
+    size = 2 * round(radius / block) + 1
+    grown = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    if block > 1:
+        grown = cv2.resize(grown, (width, height), interpolation=cv2.INTER_LINEAR)
+    blind = ~well_exposed(reference_frame, levels)
+    return np.where(blind, np.maximum(mask, grown), mask).astype(np.float32)
+
+
+def _block_maximum(image: np.ndarray, block: int) -> np.ndarray:
+    """The largest value of each ``block`` x ``block`` tile (edge tiles padded)."""
+    if block == 1:
+        return image
+    height, width = image.shape
+    padded = np.pad(image, ((0, -height % block), (0, -width % block)), mode="edge")
+    tiles = padded.reshape(padded.shape[0] // block, block, padded.shape[1] // block, block)
+    return np.ascontiguousarray(tiles.max(axis=(1, 3)))
 
 
 def blend_by_motion(static: np.ndarray, dynamic: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ from ahdr_nodes.hdr.ops.motion import (
     match_scale,
     motion_mask,
     share_with_static,
+    spread_into_blind,
 )
 
 RELATIVE = np.array([1.0, 4.0, 16.0], np.float32)
@@ -170,3 +171,34 @@ def test_match_scale_keeps_the_scale_where_everything_moved():
     static = np.full((64, 64, 3), 0.1, np.float32)
     scaled, factor = match_scale(static, static * 3, np.ones((64, 64), np.float32))
     assert factor == 1.0 and scaled is static
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    shape=st.sampled_from([(48, 64), (300, 200), (1100, 1500)]),
+    spread=st.floats(0.02, 0.2),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_motion_reaches_into_the_references_blind_regions_only(shape, spread, seed):
+    """Around a moving spot, the mask reaches ``spread`` of the longer side into the
+    reference's dark and clipped pixels and no further; well-exposed pixels keep their
+    own value, and a still bracket stays still."""
+    rng = np.random.default_rng(seed)
+    height, width = shape
+    reference = rng.choice(np.float32([0.01, 0.5, 1.0]), size=shape)[..., None].repeat(3, axis=2)
+    mask = np.zeros(shape, np.float32)
+    row, column = rng.integers(0, height), rng.integers(0, width)
+    mask[row, column] = 1.0
+    spread_mask = spread_into_blind(mask, reference, spread)
+    exposed = reference[..., 0] == 0.5
+    np.testing.assert_array_equal(spread_mask[exposed], mask[exposed])
+    assert np.all(spread_mask >= mask) and spread_mask.max() <= 1.0
+    rows, columns = np.indices(shape)
+    distance = np.hypot(rows - row, columns - column) / max(shape)
+    blind = ~exposed
+    # the edge is drawn to the pixel on small images, to a block or two on large ones
+    slack = (2 * np.ceil(max(shape) / 512) + 2) / max(shape)
+    assert np.all(spread_mask[blind & (distance < spread - slack)] > 0.99)
+    assert np.all(spread_mask[blind & (distance > spread + slack)] == 0)
+    assert spread_into_blind(np.zeros(shape, np.float32), reference, spread).max() == 0
+    np.testing.assert_array_equal(spread_into_blind(mask, reference, 0.0), mask)
