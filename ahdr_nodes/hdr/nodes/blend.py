@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ahdr_nodes import Input, Node, NodeContext, Output, Param
-from ahdr_nodes.hdr.ops.linearise import shoulder_slope
+from ahdr_nodes.hdr.ops.linearise import shoulder_seen, shoulder_slope
 from ahdr_nodes.hdr.ops.motion import (
     SOFTNESS,
     SPREAD,
@@ -34,9 +34,10 @@ class MotionBlend(Node):
     highlights of 4-stop brackets) and adds no network error. Where something moved it
     ghosts, and the network's attention does not. Where the reference frame clips,
     the result is kept at least as bright as the reference saw (``floor_at_reference_clip``).
-    Where the fitted camera curve has a steep highlight shoulder (``shoulder_slope``), its
-    scale is the part of the fit the bracket shows least, and a network trained on such
-    fits places the radiance better: the static merge takes the dynamic merge's scale.
+    Where the fitted camera curve has a steep highlight shoulder (``shoulder_slope``) that
+    some frame shows (``shoulder_seen``), its scale is the part of the fit the bracket
+    shows least, and a network trained on such fits places the radiance better: the
+    static merge takes the dynamic merge's scale.
     With a deghosting static merge, ``static_share`` lets it take part in the moving
     regions where the reference is well exposed (``share_with_static``). The node reports
     the share of the image taken from the dynamic merge.
@@ -104,7 +105,12 @@ class MotionBlend(Node):
         ctx.record("moving_share", round(float(mask.mean()), 4))
         static_data = static.data
         slope = shoulder_slope(stack.response, stack.gamma)
-        if slope > self.shoulder_slope:
+        if slope > self.shoulder_slope and not shoulder_seen(stack.ldr):
+            ctx.info(
+                f"the fitted curve bends near white (slope {slope:.1f}), but no frame shows "
+                "those codes: the static merge keeps its scale"
+            )
+        elif slope > self.shoulder_slope:
             static_data, factor = match_scale(static_data, dynamic.data, mask)
             ctx.record("static_scaled_by", round(factor, 4))
             ctx.info(

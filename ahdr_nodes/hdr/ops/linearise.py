@@ -55,6 +55,27 @@ def shoulder_slope(response: np.ndarray | None, gamma: float = 2.2) -> float:
     return math.log(high / low) / math.log(SHOULDER_CODES[1] / SHOULDER_CODES[0])
 
 
+# ``shoulder_seen``: a bracket shows the shoulder when some frame has at least this share
+# of its pixels with the brightest channel between SHOULDER_CODES; below it the fit's
+# slope there is an extrapolation (dark scenes: gamma and sRGB fits reached 3.7-4.2 on
+# tuning brackets, where S-curves all showed 2 % or more). At most SHOULDER_SAMPLES
+# pixels (a regular subsample) are looked at.
+SHOULDER_EVIDENCE = 0.01
+SHOULDER_SAMPLES = 1 << 20
+
+
+def shoulder_seen(frames: Sequence[np.ndarray]) -> bool:
+    """Whether some frame shows the codes ``shoulder_slope`` measures (SHOULDER_EVIDENCE)."""
+    low, high = (code / 255 for code in SHOULDER_CODES)
+    for frame in frames:
+        stride = subsample_stride(*frame.shape[:2], SHOULDER_SAMPLES)
+        brightest = frame[::stride, ::stride].max(axis=2)
+        inside = np.count_nonzero((brightest >= low) & (brightest < high))
+        if inside >= SHOULDER_EVIDENCE * brightest.size:
+            return True
+    return False
+
+
 def calibrate_response(
     frames: Sequence[np.ndarray], times: np.ndarray, gamma: float = 2.2
 ) -> np.ndarray:

@@ -141,8 +141,9 @@ def test_the_moved_object_comes_from_the_dynamic_merge_and_clipped_light_is_kept
 
 def test_a_fitted_highlight_shoulder_puts_the_static_merge_on_the_dynamic_scale():
     """With an S-curve's response in the stack, the static merge takes the dynamic
-    merge's scale (measured where nothing moved); with the gamma curve it keeps its own."""
-    frames = frames_of(radiance(), EV3)
+    merge's scale (measured where nothing moved); with the gamma curve it keeps its own.
+    Brightened so that the frames show the codes near white the slope is measured on."""
+    frames = frames_of(radiance() * np.float32(4.0), EV3)
     stack = stack_of(frames, EV3, 1)
     static = DebevecMerge("d").run(NodeContext("d"), stack=stack)["hdr"]
     dynamic = HDRImage(static.data * np.float32(1.3))
@@ -163,3 +164,22 @@ def test_a_fitted_highlight_shoulder_puts_the_static_merge_on_the_dynamic_scale(
     np.testing.assert_allclose(blended[unclipped], dynamic.data[unclipped], rtol=1e-4)
     assert any("scaled by 1.30" in line for line in messages), messages
     assert ctx.records["static_scaled_by"] == pytest.approx(1.3, rel=1e-4)
+
+
+def test_a_shoulder_no_frame_shows_keeps_the_static_merges_scale():
+    """A dark bracket whose fitted curve bends near white: no frame reaches those codes,
+    so the bend is an extrapolation and the static merge keeps its scale."""
+    frames = frames_of(radiance() * np.float32(0.02), EV3)
+    assert max(frame.max() for frame in frames) < 200 / 255
+    stack = stack_of(frames, EV3, 1)
+    shoulder = ToneCurve("filmic", 2.2, shoulder=2.0, contrast=0.3).inverse_table()
+    static = DebevecMerge("d").run(NodeContext("d"), stack=stack)["hdr"]
+    dynamic = HDRImage(static.data * np.float32(1.3))
+    messages = []
+    ctx = NodeContext("b", on_message=lambda node, kind, text: messages.append(text))
+    blended = MotionBlend("b").run(
+        ctx, stack=replace(stack, response=shoulder), static=static, dynamic=dynamic
+    )
+    np.testing.assert_allclose(blended["hdr"].data, static.data, rtol=1e-5)
+    assert "static_scaled_by" not in ctx.records
+    assert any("keeps its scale" in line for line in messages), messages

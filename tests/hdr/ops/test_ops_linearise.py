@@ -24,6 +24,7 @@ from ahdr_nodes.hdr.ops.linearise import (
     gamma_response,
     linearise_bracket,
     response_linearise,
+    shoulder_seen,
     shoulder_slope,
 )
 
@@ -324,3 +325,17 @@ def test_shoulder_slope_tells_a_highlight_shoulder_from_a_gamma_curve(curve, low
     the blend's threshold (3.5) for S-curves with a shoulder; None means the gamma curve."""
     assert low < shoulder_slope(curve.inverse_table()) < high
     assert shoulder_slope(None, 2.4) == 2.4
+
+
+@settings(max_examples=30, deadline=None)
+@given(share=st.floats(0.0, 0.05), code=st.integers(200, 249), seed=st.integers(0, 2**32 - 1))
+def test_a_bracket_shows_the_shoulder_only_with_enough_pixels_in_its_codes(share, code, seed):
+    """A dark bracket (codes below 200) and its clipped pixels (255) say nothing about the
+    curve near white; one frame with at least 1 % of its pixels there does."""
+    rng = np.random.default_rng(seed)
+    frames = [rng.integers(0, 200, (64, 96, 3)).astype(np.float32) / 255 for _ in range(3)]
+    frames[0][:8] = 1.0  # clipped rows
+    assert not shoulder_seen(frames)
+    shown = rng.random((64, 96)) < share
+    frames[2][shown, 1] = code / 255
+    assert shoulder_seen(frames) == (np.count_nonzero(shown) >= 0.01 * shown.size)
