@@ -17,6 +17,7 @@ from ahdr_nodes.hdr.ops.motion import (
     motion_mask,
     share_with_static,
     spread_into_blind,
+    well_exposed,
 )
 from ahdr_nodes.hdr.types import HDRImage, LinearStack
 
@@ -97,26 +98,26 @@ class MotionBlend(Node):
         moved = motion_mask(
             stack.ldr, stack.linear, reference, self.tolerance, self.softness, levels
         )
-        moved = spread_into_blind(moved, stack.ldr[reference], self.spread, levels)
-        mask = share_with_static(
-            moved, stack.ldr[reference], self.static_share, self.softness, levels
-        )
+        exposed = well_exposed(stack.ldr[reference], levels)
+        moved = spread_into_blind(moved, exposed, self.spread)
+        mask = share_with_static(moved, exposed, self.static_share, self.softness)
         ctx.info(f"{mask.mean():.0%} of the image taken from the dynamic merge")
         ctx.record("moving_share", round(float(mask.mean()), 4))
         static_data = static.data
         slope = shoulder_slope(stack.response, stack.gamma)
-        if slope > self.shoulder_slope and not shoulder_seen(stack.ldr):
-            ctx.info(
-                f"the fitted curve bends near white (slope {slope:.1f}), but no frame shows "
-                "those codes: the static merge keeps its scale"
-            )
-        elif slope > self.shoulder_slope:
-            static_data, factor = match_scale(static_data, dynamic.data, mask)
-            ctx.record("static_scaled_by", round(factor, 4))
-            ctx.info(
-                f"the fitted curve has a highlight shoulder (slope {slope:.1f}): "
-                f"static merge scaled by {factor:.2f} to the dynamic merge"
-            )
+        if slope > self.shoulder_slope:
+            if shoulder_seen(stack.ldr):
+                static_data, factor = match_scale(static_data, dynamic.data, mask)
+                ctx.record("static_scaled_by", round(factor, 4))
+                ctx.info(
+                    f"the fitted curve has a highlight shoulder (slope {slope:.1f}): "
+                    f"static merge scaled by {factor:.2f} to the dynamic merge"
+                )
+            else:
+                ctx.info(
+                    f"the fitted curve bends near white (slope {slope:.1f}), but no frame "
+                    "shows those codes: the static merge keeps its scale"
+                )
         merged = blend_by_motion(static_data, dynamic.data, mask)
         merged = floor_at_reference_clip(merged, stack.ldr[reference], stack.linear[reference])
         grey = mask[..., None].repeat(3, axis=2) if ctx.wants("mask") else None

@@ -132,25 +132,21 @@ def motion_mask(
 
 
 def share_with_static(
-    mask: np.ndarray,
-    reference_frame: np.ndarray,
-    static_share: float,
-    softness: float = SOFTNESS,
-    levels: np.ndarray | None = None,
+    mask: np.ndarray, exposed: np.ndarray, static_share: float, softness: float = SOFTNESS
 ) -> np.ndarray:
     """The motion mask with the static merge given ``static_share`` of the moving regions
-    where the reference frame is well exposed (softened over ``softness`` pixels). A
-    deghosting static merge is anchored on the reference there, so it is as free of
-    ghosts as the dynamic one, and the average of two merges that err differently is
-    closer than either. Where the reference is clipped or dark it cannot anchor
-    anything, and the dynamic merge keeps the whole mask. ``levels``: the bracket's
-    clip levels (None: white)."""
+    where the reference frame is well exposed (``exposed``: its ``well_exposed`` map;
+    softened over ``softness`` pixels). A deghosting static merge is anchored on the
+    reference there, so it is as free of ghosts as the dynamic one, and the average of
+    two merges that err differently is closer than either. Where the reference is
+    clipped or dark it cannot anchor anything, and the dynamic merge keeps the whole
+    mask."""
     if static_share <= 0:
         return mask
-    exposed = well_exposed(reference_frame, levels).astype(np.float32)
+    weight = exposed.astype(np.float32)
     if softness > 0:
-        exposed = cv2.GaussianBlur(exposed, (0, 0), softness)
-    return (mask * (1.0 - static_share * exposed)).astype(np.float32)
+        weight = cv2.GaussianBlur(weight, (0, 0), softness)
+    return (mask * (1.0 - static_share * weight)).astype(np.float32)
 
 
 # ``spread_into_blind``: where the reference frame is dark or clipped it cannot tell
@@ -162,17 +158,12 @@ SPREAD = 0.08
 SPREAD_WORK_SIZE = 512
 
 
-def spread_into_blind(
-    mask: np.ndarray,
-    reference_frame: np.ndarray,
-    spread: float = SPREAD,
-    levels: np.ndarray | None = None,
-) -> np.ndarray:
+def spread_into_blind(mask: np.ndarray, exposed: np.ndarray, spread: float = SPREAD) -> np.ndarray:
     """The motion mask, raised where the reference frame is not well exposed (dark or
-    clipped, below the clip ``levels``) to its largest value within ``spread`` of the
-    image's longer side. Motion is measured against the reference, so a moving object
-    is found only where the reference sees it well; its dark or clipped parts, and the
-    ghost a frame leaves there, would otherwise go to the static merge."""
+    clipped: False in ``exposed``, its ``well_exposed`` map) to its largest value within
+    ``spread`` of the image's longer side. Motion is measured against the reference, so
+    a moving object is found only where the reference sees it well; its dark or clipped
+    parts, and the ghost a frame leaves there, would otherwise go to the static merge."""
     height, width = mask.shape
     radius = spread * max(height, width)
     if radius < 0.5 or not mask.any():
@@ -183,8 +174,7 @@ def spread_into_blind(
     grown = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
     if block > 1:
         grown = cv2.resize(grown, (width, height), interpolation=cv2.INTER_LINEAR)
-    blind = ~well_exposed(reference_frame, levels)
-    return np.where(blind, np.maximum(mask, grown), mask).astype(np.float32)
+    return np.where(exposed, mask, np.maximum(mask, grown)).astype(np.float32)
 
 
 def _block_maximum(image: np.ndarray, block: int) -> np.ndarray:

@@ -15,6 +15,7 @@ from ahdr_nodes.hdr.ops.motion import (
     motion_mask,
     share_with_static,
     spread_into_blind,
+    well_exposed,
 )
 
 RELATIVE = np.array([1.0, 4.0, 16.0], np.float32)
@@ -144,12 +145,12 @@ def test_the_static_share_goes_only_where_the_reference_is_well_exposed(share):
     reference = np.full((40, 80, 3), 0.5, np.float32)
     reference[:, 40:] = 1.0  # clipped right half
     mask = np.ones((40, 80), np.float32)
-    shared = share_with_static(mask, reference, share, softness=2.0)
+    shared = share_with_static(mask, well_exposed(reference), share, softness=2.0)
     np.testing.assert_allclose(shared[:, :30], 1.0 - share, atol=1e-5)
     np.testing.assert_allclose(shared[:, 50:], 1.0, atol=1e-5)
     assert np.all(shared <= mask + 1e-6) and np.all(shared >= 0)
     still = np.zeros_like(mask)
-    assert share_with_static(still, reference, share).max() == 0
+    assert share_with_static(still, well_exposed(reference), share).max() == 0
 
 
 @settings(max_examples=30, deadline=None)
@@ -189,7 +190,7 @@ def test_motion_reaches_into_the_references_blind_regions_only(shape, spread, se
     mask = np.zeros(shape, np.float32)
     row, column = rng.integers(0, height), rng.integers(0, width)
     mask[row, column] = 1.0
-    spread_mask = spread_into_blind(mask, reference, spread)
+    spread_mask = spread_into_blind(mask, well_exposed(reference), spread)
     exposed = reference[..., 0] == 0.5
     np.testing.assert_array_equal(spread_mask[exposed], mask[exposed])
     assert np.all(spread_mask >= mask) and spread_mask.max() <= 1.0
@@ -200,5 +201,7 @@ def test_motion_reaches_into_the_references_blind_regions_only(shape, spread, se
     slack = (2 * np.ceil(max(shape) / 512) + 2) / max(shape)
     assert np.all(spread_mask[blind & (distance < spread - slack)] > 0.99)
     assert np.all(spread_mask[blind & (distance > spread + slack)] == 0)
-    assert spread_into_blind(np.zeros(shape, np.float32), reference, spread).max() == 0
-    np.testing.assert_array_equal(spread_into_blind(mask, reference, 0.0), mask)
+    assert (
+        spread_into_blind(np.zeros(shape, np.float32), well_exposed(reference), spread).max() == 0
+    )
+    np.testing.assert_array_equal(spread_into_blind(mask, well_exposed(reference), 0.0), mask)
